@@ -1,0 +1,60 @@
+# SchemaHub. Every target works from any directory: paths resolve from this file's folder.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PYTHON ?= python3.11
+
+export SCHEMAHUB_HOME := $(ROOT)
+export DUCKDB_EXTENSION_DIR ?= $(ROOT)/.duckdb_extensions
+export LAKE_ROOT ?= lake
+# dbt resolves relative paths from the current directory: hand it absolute ones.
+LAKE_ABS := $(if $(filter s3://%,$(LAKE_ROOT)),$(LAKE_ROOT),$(if $(filter /%,$(LAKE_ROOT)),$(LAKE_ROOT),$(ROOT)/$(LAKE_ROOT)))
+export DBT_PROFILES_DIR := $(ROOT)
+export DBT_TARGET ?= $(if $(filter s3://%,$(LAKE_ROOT)),s3,local)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+DBT := cd $(ROOT) && LAKE_ROOT=$(LAKE_ABS) $(BIN)/dbt
+
+.PHONY: setup demo ingest build test lint docs shell
+
+## setup: virtualenv with every pinned dependency, and the DuckDB extensions in .duckdb_extensions (idempotent)
+setup: $(VENV)/.installed $(DUCKDB_EXTENSION_DIR)/.installed
+
+$(VENV)/.installed: $(ROOT)/requirements.lock $(ROOT)/pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(ROOT)/requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e $(ROOT)
+	@touch $@
+
+$(DUCKDB_EXTENSION_DIR)/.installed: $(VENV)/.installed
+	$(PY) -m schemahub.extensions $(DUCKDB_EXTENSION_DIR)
+	@touch $@
+
+## ingest: every configured venue and product from the real exchanges into the lake (SCHEMAHUB_EXCHANGE=sandbox for the sandbox)
+ingest: setup
+	$(BIN)/schemahub ingest binance coinbase kraken
+
+## build: dbt build (seeds, models, tests) against the lake of LAKE_ROOT
+build: setup
+	$(DBT) build --target $(DBT_TARGET)
+
+## lint: ruff (Python) and sqlfluff (dbt SQL)
+lint: setup
+	cd $(ROOT) && $(BIN)/ruff check .
+	cd $(ROOT) && $(BIN)/sqlfluff lint models tests/singular macros --processes 2
+
+## test: lint, then the whole test suite
+test: lint
+	cd $(ROOT) && $(PY) -m pytest -q
+
+## docs: the dbt docs lineage site as one static HTML file (target/static_index.html)
+docs: setup
+	$(DBT) docs generate --static --target $(DBT_TARGET)
+	@echo "lineage site: $(ROOT)/target/static_index.html"
+
+## shell: the DuckDB CLI with every lake table queryable by name
+shell: setup
+	cd $(ROOT) && $(BIN)/schemahub shell-init > $(ROOT)/target/shell_init.sql && $(BIN)/duckdb -init $(ROOT)/target/shell_init.sql

@@ -1,0 +1,1 @@
+"""What makes the data visible: volatility replay page, cross-venue discrepancy detector, shell helpers."""

@@ -1,0 +1,1 @@
+"""Extractors: exchange connectors, the shared HTTP client, bronze writer, checkpoints, backfills."""

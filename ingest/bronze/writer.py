@@ -1,0 +1,155 @@
+"""Writes bronze Parquet: hive partitions symbol=/date=, deterministic names, visible only when complete.
+
+A file's name says what it holds: `<source>__<first cursor>__<last cursor>.parquet` inside
+`bronze/<table>/symbol=<SYM>/date=<YYYY-MM-DD>/`. Writing the same page twice therefore overwrites instead of
+duplicating, and the covered cursor ranges of a table can be recovered from a listing alone
+(`covered_ranges`), which is how a resumed backfill knows what a crash already wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingest.bronze.tables import BronzeTable, table
+from schemahub.storage import Lake
+
+UNIQUE_CURSOR_DATASETS = {"trades", "aggtrades", "klines"}
+_NAME = re.compile(r"^(?P<source>.+)__(?P<first>-?\d+)__(?P<last>-?\d+)\.parquet$")
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class BronzeFile:
+    table: str
+    symbol: str
+    date: str
+    path: str
+    rows: int
+    first_cursor: int
+    last_cursor: int
+
+
+class BronzeError(ValueError):
+    """Bad rows handed to the bronze writer (names the table, symbol and column)."""
+
+
+def _cursor_ints(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_timestamp(arr.type):
+        return pc.cast(pc.cast(arr, pa.timestamp("us", tz="UTC")), pa.int64())
+    return arr
+
+
+def partition_dates(bt: BronzeTable, tbl: pa.Table) -> pa.ChunkedArray:
+    """UTC date (YYYY-MM-DD) of every row, from the table's time column in its native form."""
+    col = tbl.column(bt.time_column)
+    unit = bt.time_unit
+    if pa.types.is_timestamp(col.type):
+        ts = col
+    elif unit in ("ms", "ms_or_us"):
+        # Binance dumps switched from ms to µs on 2025-01-01: decide per value (ms < 1e14 <= µs).
+        ints = pc.cast(col, pa.int64())
+        us = pc.if_else(pc.less(ints, 10**14), pc.multiply(ints, 1000), ints)
+        ts = pc.cast(us, pa.timestamp("us", tz="UTC"))
+    elif unit == "epoch_s":
+        ts = pc.cast(pc.multiply(pc.cast(col, pa.int64()), 1_000_000), pa.timestamp("us", tz="UTC"))
+    elif unit == "seconds_text":
+        secs = pc.cast(col, pa.float64())
+        ts = pc.cast(pc.cast(pc.multiply(secs, 1e6), pa.int64()), pa.timestamp("us", tz="UTC"))
+    elif unit == "iso8601":
+        ts = pc.cast(col, pa.timestamp("us", tz="UTC"))
+    else:
+        raise BronzeError(f"{bt.name}: time column {bt.time_column!r} has unusable unit {unit!r}")
+    if ts.null_count:
+        raise BronzeError(f"{bt.name}: {ts.null_count} row(s) without {bt.time_column!r}; cannot partition by date")
+    return pc.strftime(ts, format="%Y-%m-%d")
+
+
+class BronzeWriter:
+    """Append-only writer of raw tables under `<lake>/bronze/`."""
+
+    def __init__(self, lake: Lake | None = None) -> None:
+        self.lake = lake or Lake.from_env()
+
+    # -- building ------------------------------------------------------------------------------
+    @staticmethod
+    def to_arrow(table_name: str, records: Iterable[Mapping[str, Any]], *, source: str,
+                 ingest_ts: dt.datetime | None = None, **lineage: Any) -> pa.Table:
+        """Records (native fields + optional lineage keys) -> an Arrow table with the bronze schema.
+
+        `source`, `ingest_ts` and any `lineage` keys (`_recv_ts`, `_source_uri`, `_source_checksum`) fill the
+        lineage columns for records that do not carry their own.
+        """
+        bt = table(table_name)
+        now = ingest_ts or dt.datetime.now(dt.UTC)
+        defaults = {"_source": source, "_source_ingest_ts": now, **{f"_{k.lstrip('_')}": v for k, v in lineage.items()}}
+        rows = [{**defaults, **r} for r in records]
+        for r in rows:
+            if "_raw_payload" not in r or r["_raw_payload"] is None:
+                raise BronzeError(f"{table_name}: record without _raw_payload: {dict(list(r.items())[:4])}")
+        try:
+            return pa.Table.from_pylist(rows, schema=bt.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+            raise BronzeError(f"{table_name}: records do not fit the bronze schema: {exc}") from exc
+
+    # -- writing -------------------------------------------------------------------------------
+    def write(self, table_name: str, symbol: str, data: pa.Table) -> list[BronzeFile]:
+        """Write rows of one table and symbol; one file per UTC date. Returns the files written."""
+        bt = table(table_name)
+        if data.num_rows == 0:
+            return []
+        if data.schema.names != bt.schema.names:
+            raise BronzeError(f"{table_name} [{symbol}]: columns {data.schema.names} != contract {bt.schema.names}")
+        data = data.cast(bt.schema)
+        if bt.dataset in UNIQUE_CURSOR_DATASETS:
+            data = self._dedupe(bt, data)
+        dates = partition_dates(bt, data)
+        sources = data.column("_source").unique().to_pylist()
+        source_tag = _SAFE.sub("-", sources[0] if len(sources) == 1 else "mixed")
+        out = []
+        for date in sorted(pc.unique(dates).to_pylist()):
+            part = data.filter(pc.equal(dates, date))
+            part = part.sort_by([(bt.cursor_column, "ascending")]) if bt.dataset in UNIQUE_CURSOR_DATASETS else part
+            cur = _cursor_ints(part.column(bt.cursor_column))
+            first, last = pc.min(cur).as_py(), pc.max(cur).as_py()
+            if first is None:
+                raise BronzeError(f"{table_name} [{symbol}] {date}: cursor column {bt.cursor_column!r} is all null")
+            name = f"{source_tag}__{first}__{last}.parquet"
+            path = self.lake.write_parquet(part, "bronze", table_name, f"symbol={symbol}", f"date={date}", name)
+            out.append(BronzeFile(table_name, symbol, date, path, part.num_rows, first, last))
+        return out
+
+    @staticmethod
+    def _dedupe(bt: BronzeTable, data: pa.Table) -> pa.Table:
+        """Drop repeated cursor values inside one batch (overlapping or repeated pages), keeping the first."""
+        cur = data.column(bt.cursor_column)
+        if pc.count_distinct(cur).as_py() == data.num_rows:
+            return data
+        first_rows = (
+            data.select([bt.cursor_column])
+            .append_column("__i", pa.array(range(data.num_rows), pa.int64()))
+            .group_by(bt.cursor_column)
+            .aggregate([("__i", "min")])
+            .column("__i_min")
+        )
+        return data.take(pc.take(first_rows, pc.sort_indices(first_rows)))
+
+    # -- reading back what is there ------------------------------------------------------------
+    def files(self, table_name: str, symbol: str | None = None) -> list[str]:
+        parts = ["bronze", table_name] + ([f"symbol={symbol}"] if symbol else [])
+        return self.lake.list_files(*parts, suffix=".parquet")
+
+    def covered_ranges(self, table_name: str, symbol: str) -> list[tuple[int, int]]:
+        """(first, last) cursor of every file of a table and symbol, sorted: what bronze already holds."""
+        ranges = []
+        for path in self.files(table_name, symbol):
+            m = _NAME.match(path.rsplit("/", 1)[-1])
+            if m:
+                ranges.append((int(m["first"]), int(m["last"])))
+        return sorted(ranges)

@@ -1,0 +1,1 @@
+"""Publishing bronze and unified trades (and gold) as Apache Iceberg tables through pyiceberg."""
