@@ -1,9 +1,19 @@
-"""Sub-commands of `schemahub` contributed by the ingest package."""
+"""Sub-commands of `schemahub` contributed by the ingest package (one module per command family)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+
+COMMANDS = (
+    "ingest.commands.seed",  # update-seed
+    "ingest.commands.trades",  # ingest, backfill
+    "ingest.commands.dumps",  # dumps (Binance bulk archives)
+    "ingest.commands.books",  # books (REST depth polling), import-recording
+    "ingest.commands.compact",  # compact
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this package's sub-commands to the `schemahub` parser."""
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)

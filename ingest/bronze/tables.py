@@ -64,7 +64,7 @@ def _t(name: str, venue: str, dataset: str, fields: list[tuple[str, pa.DataType]
                        cursor_column)
 
 
-S, I, B, F = pa.string(), pa.int64(), pa.bool_(), pa.float64()
+S, I, B, F = pa.string(), pa.int64(), pa.bool_(), pa.float64()  # noqa: E741 (column-type shorthands)
 
 _ALL = [
     # ---------------------------------------------------------------- Binance spot
