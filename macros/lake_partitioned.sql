@@ -1,0 +1,135 @@
+{#-
+    `lake_partitioned`: a dbt-duckdb external Parquet table partitioned by date, with a rebuild of only the
+    dates in [var('start_date'), var('end_date')]. dbt-duckdb has no incremental external materialization
+    (duckdb/dbt-duckdb#74), so this one:
+      1. builds the model into a temp table;
+      2. refuses a null partition value (the all-NULL `__HIVE_DEFAULT_PARTITION__` row dbt-duckdb's `external`
+         writes for an empty result can never appear: an empty result writes nothing);
+      3. COPYs it to `<location>/<partition>=<value>/data_0.parquet` with PARTITION_BY: with a date window,
+         OVERWRITE_OR_IGNORE replaces only the partitions present in the result and leaves other dates alone;
+         without one (a full build), OVERWRITE replaces the whole directory. DuckDB 1.5 writes one file per
+         partition (`data_0`) whatever the thread count, so a rebuilt day never keeps a stale sibling file;
+      4. points the view `<model>` at `read_parquet('<location>/*/*.parquet', hive_partitioning)` with the
+         model's own column order and types (or an empty typed view while no file exists yet).
+    Config: partition_by (column, required), location (default `<external_root>/<layer>/<model name>`, where
+    layer is the model's folder under models/). Local lakes need `<LAKE_ROOT>/<layer>/` to exist (DuckDB
+    creates one directory level only: `python -m schemahub.lakedirs` or the Makefile's mkdir).
+-#}
+
+{% macro lake_window_is_set() %}
+    {{- return(var('start_date', none) is not none or var('end_date', none) is not none) -}}
+{% endmacro %}
+
+
+{% macro lake_date_filter(date_expr, lookback_days=0) %}
+{#- `true`, or the predicate keeping [start_date - lookback_days, end_date] for a date expression. -#}
+    {%- set start = var('start_date', none) -%}
+    {%- set end = var('end_date', none) -%}
+    {%- if start is none and end is none -%}
+        true
+    {%- else -%}
+        (
+            true
+            {%- if start is not none %}
+                and {{ date_expr }} >= cast('{{ start }}' as date) - {{ lookback_days | int }}
+            {%- endif %}
+            {%- if end is not none %}
+                and {{ date_expr }} <= cast('{{ end }}' as date)
+            {%- endif %}
+        )
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro lake_location(relation, model_node) %}
+    {%- set layer = model_node.fqn[1] if model_node.fqn | length > 2 else 'silver' -%}
+    {{- return(config.get('location') or (target.external_root ~ '/' ~ layer ~ '/' ~ relation.identifier)) -}}
+{% endmacro %}
+
+
+{% materialization lake_partitioned, adapter='duckdb' %}
+    {%- set partition_by = config.require('partition_by') -%}
+    {%- set partition_cols = [partition_by] if partition_by is string else partition_by -%}
+    {%- set location = lake_location(this, model) -%}
+    {%- set full_build = not lake_window_is_set() -%}
+
+    {%- set target_relation = this.incorporate(type='view') -%}
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- set temp_relation = make_intermediate_relation(this.incorporate(type='table'), suffix='__lake_tmp') -%}
+    {{ drop_relation_if_exists(load_cached_relation(temp_relation)) }}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {% call statement('create_table') -%}
+        {{ create_table_as(False, temp_relation, compiled_code) }}
+    {%- endcall %}
+
+    {%- set columns = adapter.get_columns_in_relation(temp_relation) -%}
+    {%- set column_names = columns | map(attribute='column') | list -%}
+    {%- for col in partition_cols if col not in column_names -%}
+        {{ exceptions.raise_compiler_error(this.name ~ ": partition column '" ~ col ~ "' is not a column of the model") }}
+    {%- endfor -%}
+
+    {%- set stats = run_query(
+        'select count(*), count(*) filter (where ' ~ (partition_cols | join(' is null or ')) ~ ' is null) from '
+        ~ temp_relation) -%}
+    {%- set row_count = stats.columns[0].values()[0] -%}
+    {%- if stats.columns[1].values()[0] > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            this.name ~ ": " ~ stats.columns[1].values()[0] ~ " row(s) with a null partition column ("
+            ~ partition_cols | join(', ') ~ "); refusing to write __HIVE_DEFAULT_PARTITION__") }}
+    {%- endif -%}
+
+    {% if row_count > 0 or full_build %}
+        {% call statement('write_partitions') -%}
+            copy (select * from {{ temp_relation }}) to '{{ location }}' (
+                format parquet,
+                compression zstd,
+                partition_by ({{ partition_cols | join(', ') }}),
+                {{ 'overwrite true' if full_build else 'overwrite_or_ignore true' }},
+                filename_pattern 'data_{i}'
+            )
+        {%- endcall %}
+    {% endif %}
+
+    {%- set glob = location ~ ('/*' * partition_cols | length) ~ '/*.parquet' -%}
+    {%- set n_files = run_query("select count(*) from glob('" ~ glob ~ "')").columns[0].values()[0] -%}
+    {%- set hive_types = [] -%}
+    {%- for col in columns if col.column in partition_cols -%}
+        {%- do hive_types.append("'" ~ col.column ~ "': " ~ col.dtype) -%}
+    {%- endfor -%}
+
+    {% if existing_relation is not none and existing_relation.type != 'view' %}
+        {{ drop_relation_if_exists(existing_relation) }}
+    {% endif %}
+    {% call statement('main') -%}
+        create or replace view {{ target_relation }} as
+        {% if n_files > 0 -%}
+            select
+            {%- for col in columns %}
+                "{{ col.column }}"{{ "," if not loop.last }}
+            {%- endfor %}
+            from read_parquet(
+                '{{ glob }}',
+                hive_partitioning = true,
+                hive_types = { {{- hive_types | join(', ') -}} },
+                union_by_name = true
+            )
+        {%- else -%}
+            select
+            {%- for col in columns %}
+                cast(null as {{ col.dtype }}) as "{{ col.column }}"{{ "," if not loop.last }}
+            {%- endfor %}
+            where false
+        {%- endif %}
+    {%- endcall %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do persist_docs(target_relation, model) %}
+    {{ adapter.commit() }}
+    {{ drop_relation_if_exists(temp_relation) }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+    {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}

@@ -1,0 +1,1 @@
+{{ apply_mapping('raw_binance_klines') }}

@@ -1,0 +1,1 @@
+{{ apply_mapping('raw_coinbase_depth_updates') }}
