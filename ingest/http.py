@@ -293,6 +293,49 @@ class HttpClient:
                                         status=exc.status) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def download(self, venue: str, url: str, dest: str | os.PathLike[str], *, symbol: str | None = None,
+                 cursor: Any = None, weight: int = 1, chunk_size: int = 1 << 20) -> Reply:
+        """GET a binary body (a Binance dump zip, its .CHECKSUM) into `dest`, streamed in chunks, with the
+        same limiter, retries and error classification as `get` (a 404 is a FatalError with status 404).
+        Each attempt rewrites `dest` from the start. `url` is absolute; `data` of the reply is the byte count."""
+        ctx: dict[str, Any] = {"venue": venue, "endpoint": url, "symbol": symbol, "cursor": cursor}
+
+        def once() -> Reply:
+            self.limiter(venue).acquire(weight)
+            with self._lock:
+                self.stats.requests += 1
+            try:
+                with self._http.stream("GET", url, headers={"Accept": "*/*"}) as resp:
+                    with self._lock:
+                        self.stats.by_status[resp.status_code] = self.stats.by_status.get(resp.status_code, 0) + 1
+                    if resp.status_code >= 300:
+                        resp.read()
+                        classify(venue, resp, ctx)  # raises for every error status
+                    size = 0
+                    with open(dest, "wb") as fh:
+                        for chunk in resp.iter_bytes(chunk_size):
+                            fh.write(chunk)
+                            size += len(chunk)
+                    expected = resp.headers.get("Content-Length")
+                    if expected and expected.isdigit() and int(expected) != size:
+                        raise RetriableError(f"{venue} download truncated: {size} of {expected} bytes", **ctx)
+                    return Reply(venue, str(resp.url), resp.status_code, resp.headers, size, self.wall_clock())
+            except httpx.TimeoutException as exc:
+                raise RetriableError(f"{venue} download timed out after {self.timeout}s", **ctx) from exc
+            except httpx.TransportError as exc:
+                raise RetriableError(f"{venue} download failed: {type(exc).__name__}: {exc}", **ctx) from exc
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(1, self.max_attempts)), wait=_Wait(self),
+            retry=tenacity.retry_if_exception_type(RetriableError), sleep=self.sleep,
+            before_sleep=self._log_retry, reraise=True)
+        try:
+            return retrying(once)
+        except RetriableError as exc:
+            raise RetriesExhaustedError(f"gave up after {self.max_attempts} attempts: {exc.message}",
+                                        venue=venue, endpoint=url, symbol=symbol, cursor=cursor,
+                                        status=exc.status) from exc
+
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         with self._lock:
             self.stats.retries += 1
