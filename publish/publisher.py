@@ -1,0 +1,347 @@
+"""Publish lake folders to Iceberg v2 tables: one atomic snapshot per table and run, idempotent, conflict-safe.
+
+How one table is published (`publish_source`):
+1. List the source's files and cut them into day slices with fingerprints (sources.py).
+2. Load the table (create it when missing: Iceberg v2, partitioned by day(trade_ts) or by partition_date).
+   A slice is *to do* when the fingerprint recorded in the table's properties (`schemahub.published.<day>`)
+   differs. Nothing to do: no commit, no new snapshot (publishing the same data twice adds nothing).
+3. In one transaction: evolve the schema when the files bring new columns (union by name: no data rewritten),
+   write the to-do days' data files, and commit ONE snapshot that drops the table's current files of those
+   days and adds the new ones (an `append` when the days are new, else an `overwrite`), together with the
+   days' new fingerprints. All sources of the day (Binance, Coinbase, Kraken rows of trades_unified) land in
+   that one snapshot, or none of them does.
+4. A commit conflict (another publisher committed meanwhile) is retried on fresh metadata. pyiceberg first
+   retries by itself when the other commit touched other days (its validation checks that no file of our days
+   was added or removed); otherwise we reload the table and plan again: days the other publisher already
+   published with the same fingerprint are dropped from our commit, data files already written are reused.
+   So every day lands exactly once, whichever publisher wins.
+5. Data files written but not committed (a failed run) are deleted; a run killed before its commit leaves the
+   table as it was (its files are unreferenced orphans, invisible to readers).
+
+pyiceberg's public `Transaction.overwrite`/`dynamic_partition_overwrite` make two snapshots (delete, then
+append) and the latter supports identity partitions only, so the snapshot is built here from pyiceberg's
+own producer (`_OverwriteFiles`) and data-file writer (`_dataframe_to_data_files`), pinned with pyiceberg 0.12.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tqdm import tqdm
+
+from publish.catalog import CatalogSettings, duckdb_path, identifier, open_catalog
+from publish.convert import ConvertError, nullable, unify
+from publish.sources import DEFAULT_TABLES, GoldSource, Slice, Source, gold_models, source_for
+from schemahub.cli import SchemaHubError
+from schemahub.storage import Lake
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.manifest import DataFile
+    from pyiceberg.table import Table
+    from pyiceberg.table.metadata import TableMetadata
+
+log = logging.getLogger(__name__)
+
+PUBLISHED_PREFIX = "schemahub.published."
+MAX_ATTEMPTS = 10
+EPOCH = dt.date(1970, 1, 1)
+TABLE_PROPERTIES = {"format-version": "2", "write.parquet.compression-codec": "zstd"}
+
+
+class PublishError(SchemaHubError):
+    """A table could not be published (the message names the table and why)."""
+
+
+class _Conflict(Exception):
+    """Another publisher committed first: plan again on fresh metadata."""
+
+
+@dataclass
+class TableResult:
+    table: str
+    days: list[str] = field(default_factory=list)
+    rows: int = 0
+    snapshot_id: int | None = None
+    attempts: int = 0
+    note: str = ""
+    metadata_location: str | None = None
+
+
+@dataclass
+class _Prepared:
+    files: list[DataFile]
+    rows: int
+    exchanges: frozenset[str]
+
+
+def publish(
+    tables: Iterable[str] = DEFAULT_TABLES,
+    *,
+    gold: bool = False,
+    dates: Collection[dt.date] | None = None,
+    dry_run: bool = False,
+    lake: Lake | None = None,
+    settings: CatalogSettings | None = None,
+    progress: bool = True,
+) -> list[TableResult]:
+    """Publish each table (and every gold model with `gold`); returns one result per table."""
+    lake = lake or Lake.from_env()
+    settings = settings or CatalogSettings.from_env()
+    sources: list[Source] = [source_for(name, lake) for name in tables]
+    if gold:
+        sources += [GoldSource(m) for m in gold_models(lake) if m not in {s.name for s in sources}]
+    catalog = open_catalog(settings)
+    run_id = uuid.uuid4().hex[:12]
+    return [publish_source(catalog, settings, lake, src, dates=dates, dry_run=dry_run, run_id=run_id,
+                           progress=progress) for src in sources]
+
+
+def publish_source(
+    catalog: Catalog,
+    settings: CatalogSettings,
+    lake: Lake,
+    src: Source,
+    *,
+    dates: Collection[dt.date] | None = None,
+    dry_run: bool = False,
+    run_id: str | None = None,
+    progress: bool = True,
+) -> TableResult:
+    """Publish one source to its table (see the module docstring for the protocol)."""
+    job = _Job(catalog, identifier(src.name, settings), lake, src, run_id or uuid.uuid4().hex[:12], progress)
+    slices = src.list_slices(lake, dates)
+    if not slices:
+        return TableResult(src.name, note=f"nothing to publish: no Parquet files under {lake.uri(*src.folder)}")
+    try:
+        for attempt in Retrying(retry=retry_if_exception_type(_Conflict), stop=stop_after_attempt(MAX_ATTEMPTS),
+                                wait=wait_random_exponential(multiplier=0.1, max=3), reraise=True):
+            with attempt:
+                job.attempts = attempt.retry_state.attempt_number
+                return job.run(slices, dry_run=dry_run)
+    except _Conflict as exc:
+        raise PublishError(f"{job.ident}: still conflicting after {MAX_ATTEMPTS} attempts: {exc}") from exc
+    finally:
+        job.cleanup()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _Job:
+    """State of publishing one table across attempts: prepared data files are reused when still valid."""
+
+    def __init__(self, catalog: Catalog, ident: str, lake: Lake, src: Source, run_id: str, progress: bool) -> None:
+        self.catalog, self.ident, self.lake, self.src, self.run_id, self.progress = (
+            catalog, ident, lake, src, run_id, progress)
+        self.prepared: dict[tuple[Any, ...], _Prepared] = {}
+        self.schemas: dict[str, pa.Schema] = {}
+        self.written: set[str] = set()
+        self.committed: set[str] = set()
+        self.outcome_unknown = False
+        self.io: Any = None
+        self.attempts = 0
+
+    # -- one attempt ---------------------------------------------------------------------------
+    def run(self, slices: list[Slice], *, dry_run: bool) -> TableResult:
+        from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+        tbl = self._load(slices, create=not dry_run)
+        published = tbl.properties if tbl is not None else {}
+        todo = [s for s in slices if published.get(PUBLISHED_PREFIX + s.day.isoformat()) != s.fingerprint]
+        location = duckdb_path(tbl.metadata_location) if tbl is not None else None
+        if not todo:
+            return TableResult(self.src.name, attempts=self.attempts, metadata_location=location,
+                               snapshot_id=_current_id(tbl), note=f"up to date ({len(slices)} day(s))")
+        if dry_run or tbl is None:
+            return TableResult(self.src.name, days=[s.day.isoformat() for s in todo], metadata_location=location,
+                               note=f"dry run: would publish {len(todo)} of {len(slices)} day(s)")
+        self.io = tbl.io
+        tx = tbl.transaction()
+        self._evolve_schema(tx, todo)
+        meta = tx.table_metadata
+        adds: list[DataFile] = []
+        rows, exchanges = 0, set()
+        for slc in tqdm(todo, desc=f"publish {self.src.name}", unit="day", disable=not self.progress, leave=False):
+            prep = self._prepare(meta, slc)
+            adds += prep.files
+            rows += prep.rows
+            exchanges |= prep.exchanges
+        days = {s.day for s in todo}
+        olds = _files_of_days(tbl, self.src, days)
+        summary = {
+            "schemahub.run-id": self.run_id,
+            "schemahub.source": self.lake.uri(*self.src.folder),
+            "schemahub.days": ",".join(sorted(d.isoformat() for d in days)),
+        }
+        if exchanges:
+            summary["schemahub.exchanges"] = ",".join(sorted(exchanges))
+        if adds or olds:
+            from pyiceberg.table.snapshots import Operation
+            from pyiceberg.table.update.snapshot import _OverwriteFiles
+
+            producer = _OverwriteFiles(operation=Operation.OVERWRITE if olds else Operation.APPEND, transaction=tx,
+                                       io=tbl.io, snapshot_properties=summary)
+            # The days' range doubles as the conflict filter: a concurrent commit that added or removed files
+            # of these days fails validation, one on other days is safely retried by pyiceberg itself.
+            producer.delete_by_predicate(_days_filter(self.src, days))
+            for f in olds:
+                producer.delete_data_file(f)
+            for f in adds:
+                producer.append_data_file(f)
+            producer.commit()
+        tx.set_properties({PUBLISHED_PREFIX + s.day.isoformat(): s.fingerprint for s in todo})
+        try:
+            tbl = tx.commit_transaction()
+        except (CommitFailedException, ValidationException) as exc:
+            log.warning("%s: commit conflict on attempt %d (%s); retrying on fresh metadata", self.ident,
+                        self.attempts, exc)
+            raise _Conflict(str(exc)) from exc
+        except BaseException:
+            self.outcome_unknown = True  # the commit may have landed: keep its files
+            raise
+        self.committed = {f.file_path for f in adds}
+        snap = tbl.current_snapshot()
+        log.info("%s: snapshot %s with %d row(s) of %d day(s)", self.ident, snap and snap.snapshot_id, rows, len(todo))
+        return TableResult(self.src.name, days=[s.day.isoformat() for s in todo], rows=rows,
+                           snapshot_id=snap.snapshot_id if snap else None, attempts=self.attempts,
+                           metadata_location=duckdb_path(tbl.metadata_location),
+                           note=f"published {len(todo)} of {len(slices)} day(s)")
+
+    # -- pieces --------------------------------------------------------------------------------
+    def _target_schema(self, slices: list[Slice]) -> pa.Schema:
+        pairs = []
+        for slc in slices:
+            for f in slc.files:
+                if f.path not in self.schemas:
+                    self.schemas[f.path] = self.src.file_schema(self.lake, f)
+                pairs.append((self.lake.uri(f.path), self.schemas[f.path]))
+        try:
+            return unify(pairs)
+        except ConvertError as exc:
+            raise PublishError(f"{self.ident}: {exc}") from exc
+
+    def _load(self, slices: list[Slice], *, create: bool) -> Table | None:
+        from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
+        from pyiceberg.transforms import DayTransform, IdentityTransform
+
+        try:
+            return self.catalog.load_table(self.ident)
+        except NoSuchTableError:
+            if not create:
+                return None
+        schema = nullable(self._target_schema(slices))
+        transform = DayTransform() if self.src.partition_transform == "day" else IdentityTransform()
+        part_name = f"{self.src.partition_column}_day" if self.src.partition_transform == "day" else self.src.partition_column
+        try:
+            with self.catalog.create_table_transaction(self.ident, schema=schema, properties=TABLE_PROPERTIES) as ctx, \
+                    ctx.update_spec() as spec:
+                spec.add_field(self.src.partition_column, transform, part_name)
+            log.info("%s: created (Iceberg v2, partitioned by %s)", self.ident, part_name)
+        except TableAlreadyExistsError:
+            log.info("%s: created concurrently by another publisher", self.ident)
+        return self.catalog.load_table(self.ident)
+
+    def _evolve_schema(self, tx: Any, todo: list[Slice]) -> None:
+        """Add the columns the files bring (e.g. a venue added a field); existing data is not rewritten."""
+        target = self._target_schema(todo)
+        current = {f.name for f in tx.table_metadata.schema().fields}
+        new = [f.name for f in target if f.name not in current]
+        if not new:
+            return
+        try:
+            with tx.update_schema() as upd:
+                upd.union_by_name(nullable(target))
+        except Exception as exc:  # pyiceberg raises ValueError / ValidationError for incompatible changes
+            raise PublishError(f"{self.ident}: cannot add column(s) {new}: {exc}") from exc
+        log.info("%s: schema evolved, new column(s) %s", self.ident, ", ".join(new))
+
+    def _prepare(self, meta: TableMetadata, slc: Slice) -> _Prepared:
+        """Write a day's data files (once per fingerprint and table schema; reused by retries)."""
+        from pyiceberg.io.pyarrow import _dataframe_to_data_files
+
+        key = (slc.day, slc.fingerprint, meta.current_schema_id, tuple(meta.schema().fields), meta.default_spec_id)
+        if key in self.prepared:
+            return self.prepared[key]
+        data = self.src.read(self.lake, slc)
+        data = data.select([n for n in _table_column_order(meta) if n in data.column_names])
+        exchanges = frozenset()
+        if "exchange" in data.column_names:
+            exchanges = frozenset(str(v) for v in pc.unique(data.column("exchange")).to_pylist() if v is not None)
+        files = list(_dataframe_to_data_files(table_metadata=meta, df=data, io=self.io)) if data.num_rows else []
+        self.written |= {f.file_path for f in files}
+        self.prepared[key] = _Prepared(files, data.num_rows, exchanges)
+        return self.prepared[key]
+
+    def cleanup(self) -> None:
+        """Delete data files this job wrote that no committed snapshot references."""
+        if self.io is None:
+            return
+        orphans = sorted(self.written - self.committed)
+        if self.outcome_unknown:
+            if orphans:
+                log.warning("%s: commit outcome unknown; keeping %d written file(s)", self.ident, len(orphans))
+            return
+        for path in orphans:
+            try:
+                self.io.delete(path)
+            except Exception:  # best effort: an unreferenced file is invisible to every reader
+                log.warning("%s: could not delete unreferenced data file %s", self.ident, path, exc_info=True)
+
+
+def _current_id(tbl: Table | None) -> int | None:
+    snap = tbl.current_snapshot() if tbl is not None else None
+    return snap.snapshot_id if snap else None
+
+
+def _table_column_order(meta: TableMetadata) -> list[str]:
+    return [f.name for f in meta.schema().fields]
+
+
+def _day_number(value: Any) -> int:
+    if isinstance(value, dt.date):
+        return (value - EPOCH).days
+    return int(value)
+
+
+def _files_of_days(tbl: Table, src: Source, days: set[dt.date]) -> list[DataFile]:
+    """Live data files of the table's current snapshot whose partition is one of `days`."""
+    snap = tbl.current_snapshot()
+    if snap is None:
+        return []
+    wanted = {(d - EPOCH).days for d in days}
+    source_id = tbl.schema().find_field(src.partition_column).field_id
+    specs = tbl.metadata.specs()
+    out = []
+    for manifest in snap.manifests(tbl.io):
+        spec = specs[manifest.partition_spec_id]
+        positions = [i for i, pf in enumerate(spec.fields) if pf.source_id == source_id]
+        if not positions:
+            raise PublishError(f"{tbl.name()}: partition spec {spec.spec_id} does not partition by "
+                               f"{src.partition_column}; cannot replace days")
+        for entry in manifest.fetch_manifest_entry(tbl.io, discard_deleted=True):
+            if _day_number(entry.data_file.partition[positions[0]]) in wanted:
+                out.append(entry.data_file)
+    return out
+
+
+def _days_filter(src: Source, days: set[dt.date]) -> Any:
+    from pyiceberg.expressions import And, GreaterThanOrEqual, In, LessThan, Or
+
+    if src.partition_transform == "identity":
+        return In(src.partition_column, {d.isoformat() for d in days})
+    ranges = [
+        And(GreaterThanOrEqual(src.partition_column, f"{d.isoformat()}T00:00:00+00:00"),
+            LessThan(src.partition_column, f"{(d + dt.timedelta(days=1)).isoformat()}T00:00:00+00:00"))
+        for d in sorted(days)
+    ]
+    expr = ranges[0]
+    for r in ranges[1:]:
+        expr = Or(expr, r)
+    return expr
