@@ -48,14 +48,14 @@ def live_fetchers(base: str, venues: list[str]) -> tuple[dict[str, Callable[[], 
     """One zero-argument function per venue that fetches its current best bid/ask through the ingest
     connector's depth fetch (shared HTTP client: rate limits, retries). Returns them and a closer."""
     try:
-        from ingest.connectors import connector_for  # type: ignore[attr-defined]
+        from ingest.connectors import connector
         from ingest.http import HttpClient
     except ImportError as exc:
         raise SchemaHubError(f"the ingest connectors' depth fetch is not available: {exc}") from exc
     client = HttpClient()
     fetchers: dict[str, Callable[[], Quote]] = {}
     for venue in venues:
-        conn = connector_for(venue, client)
+        conn = connector(venue, client)
         symbol = venue_symbol(base, venue)
         fetchers[venue] = _depth_fetcher(conn, venue, symbol)
     return fetchers, client.close
@@ -63,19 +63,22 @@ def live_fetchers(base: str, venues: list[str]) -> tuple[dict[str, Callable[[], 
 
 def _depth_fetcher(conn, venue: str, symbol: str) -> Callable[[], Quote]:
     def fetch() -> Quote:
-        page = conn.depth(symbol, limit=5)
+        page = conn.depth(symbol)
         if not page.records:
-            raise SchemaHubError(f"{venue} {symbol}: depth reply held no book")
+            raise SchemaHubError(f"{venue} {symbol}: depth reply held no book ({page.uri})")
         rec = page.records[0]
         bids, asks = rec.bids, rec.asks
         if not bids or not asks:
-            raise SchemaHubError(f"{venue} {symbol}: empty side in the book (bids {len(bids)}, asks {len(asks)})")
+            raise SchemaHubError(f"{venue} {symbol}: empty side in the book (bids {len(bids)}, asks {len(asks)}) "
+                                 f"at {page.uri}")
         book_ts = None
         venue_time = getattr(rec, "time", None)
         if isinstance(venue_time, str) and venue_time:
             book_ts = datetime.fromisoformat(venue_time.replace("Z", "+00:00"))
         recv = getattr(page, "recv_ts", None) or datetime.now(UTC)
-        return Quote(venue, symbol, float(bids[0][0]), float(asks[0][0]), book_ts, recv)
+        best_bid = max(float(level[0]) for level in bids)
+        best_ask = min(float(level[0]) for level in asks)
+        return Quote(venue, symbol, best_bid, best_ask, book_ts, recv)
 
     return fetch
 
