@@ -17,7 +17,7 @@ export DBT_TARGET ?= $(if $(filter s3://%,$(LAKE_ROOT)),s3,local)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 DBT := cd $(ROOT) && LAKE_ROOT=$(LAKE_ABS) $(BIN)/dbt
 
-.PHONY: setup demo ingest build test lint docs shell
+.PHONY: setup test-deps demo ingest build test lint docs shell
 
 ## setup: virtualenv with every pinned dependency, and the DuckDB extensions in .duckdb_extensions (idempotent)
 setup: $(VENV)/.installed $(DUCKDB_EXTENSION_DIR)/.installed
@@ -46,8 +46,12 @@ lint: setup
 	cd $(ROOT) && $(BIN)/ruff check .
 	cd $(ROOT) && $(BIN)/sqlfluff lint models tests/singular macros --processes 2
 
+## test-deps: Debian's chromium for the browser tests (installed when missing and we are root, e.g. in CI)
+test-deps:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" != 0 ] && echo "chromium missing: browser tests will skip (apt-get install chromium)" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }
+
 ## test: lint, then the whole test suite
-test: lint
+test: lint test-deps
 	cd $(ROOT) && $(PY) -m pytest -q
 
 ## docs: the dbt docs lineage site as one static HTML file (target/static_index.html)
