@@ -6,7 +6,8 @@ The layout is the one the ingest writer and the dbt external models write (LAKE_
     silver/trades_unified/trade_date=<date>/*.parquet
     silver/{bars_1m,orderbook_snapshots,trades_agg}/partition_date=<date>/*.parquet
     gold/{features_2s,labels_10s,training_sets}/partition_date=<date>/*.parquet
-    models/<model>/<version>/.../*predictions*.parquet      (the ml registry)
+    predictions/<model>/<version>/*.parquet                 (`schemahub predict`)
+    models/<model>/<version>/test_predictions.parquet       (the ml registry's walk-forward test blocks)
     discrepancies/date=<date>/*.parquet                     (the discrepancy detector)
 
 Each table is one `read_parquet` over a recursive glob; hive partitioning is switched on only when every file
@@ -81,7 +82,8 @@ def all_tables() -> list[LakeTable]:
         *bronze_tables(),
         *(LakeTable(n, "silver", f"silver/{n}") for n in SILVER),
         *(LakeTable(n, "gold", f"gold/{n}") for n in GOLD),
-        LakeTable("predictions", "models", "models", name_contains="prediction"),
+        LakeTable("predictions", "models", "predictions"),
+        LakeTable("model_test_predictions", "models", "models", name_contains="test_predictions"),
         LakeTable("discrepancies", "demos", "discrepancies"),
     ]
 

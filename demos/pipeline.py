@@ -1,0 +1,367 @@
+"""`schemahub demo` (`make demo`): the whole pipeline on the sandbox exchange, end to end, with progress.
+
+Every step is the real command path: the sandbox runs in a thread of this process (live, fixed seed, a window
+ending now); the pipeline's commands run as `schemahub ...` / `dbt ...` subprocesses with the environment
+pointing them at the sandbox and LAKE_ROOT; the discrepancy detector and the replay run in-process through
+the same functions their commands use. A step whose command does not exist yet fails loudly, naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from schemahub import config
+from schemahub.cli import SchemaHubError, build_parser
+from schemahub.storage import Lake
+
+VENUES = ("binance", "coinbase", "kraken")
+
+
+class DemoStepError(SchemaHubError):
+    pass
+
+
+@dataclass
+class DemoOptions:
+    hours: float = 2.0
+    seed: int = 7
+    symbols: tuple[str, ...] = ("BTC", "ETH")
+    discrepancy_seconds: float = 10.0
+    publish: bool = True
+
+
+@dataclass
+class DemoState:
+    lake: Lake
+    env: dict[str, str]
+    start: datetime
+    end: datetime
+    work: Path
+    sandbox_url: str = ""
+    results: list[tuple[str, str, float, str]] = field(default_factory=list)  # name, status, seconds, detail
+    pages: dict[str, str] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def _commands() -> set[str]:
+    parser = build_parser()
+    for action in parser._actions:  # argparse keeps sub-commands in its _SubParsersAction
+        if hasattr(action, "choices") and isinstance(action.choices, dict):
+            return set(action.choices)
+    return set()
+
+
+def _exe(name: str) -> str:
+    local = Path(sys.executable).with_name(name)
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def run_command(argv: list[str], env: dict[str, str], *, what: str, timeout: float = 900) -> None:
+    """Run a real command with its output on the terminal (progress bars included); fail naming it."""
+    shown = " ".join(argv[1:] if argv[0] == sys.executable else argv)
+    print(f"  $ {shown}", flush=True)
+    try:
+        proc = subprocess.run(argv, cwd=config.PROJECT_ROOT, env=env, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise DemoStepError(f"{what}: `{shown}` did not finish within {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        raise DemoStepError(f"{what}: `{shown}` exited with {proc.returncode}")
+
+
+def schemahub(state: DemoState, *args: str, what: str, timeout: float = 900) -> None:
+    if args[0] not in _commands():
+        raise DemoStepError(f"{what}: the command `schemahub {args[0]}` does not exist yet "
+                            "(its package has not delivered it), so this step cannot run")
+    run_command([sys.executable, "-m", "schemahub.cli", *args], state.env, what=what, timeout=timeout)
+
+
+# ------------------------------------------------------------------------------------------------ steps
+def _is_simulated_only(lake: Lake) -> tuple[bool, str]:
+    """True when every bronze row in the lake came from the sandbox (so a new demo may replace it)."""
+    from demos.lake_tables import bronze_tables
+    from schemahub import duck
+
+    con = duck.connect()
+    try:
+        for t in bronze_tables():
+            files = t.files(lake)
+            if not files:
+                continue
+            row = con.execute(
+                f"select count(*) from {t.read_sql(lake, files)} where not ("
+                "  _source ilike '%sandbox%' or coalesce(_source_uri, '') ilike '%sandbox%'"
+                "  or regexp_matches(coalesce(_source_uri, ''), '^https?://(127\\.|localhost|\\[::1\\])'))"
+            ).fetchone()
+            if row and row[0]:
+                return False, f"{t.name} holds {row[0]} rows that did not come from the sandbox"
+    finally:
+        con.close()
+    return True, ""
+
+
+def step_prepare_lake(state: DemoState, opts: DemoOptions) -> str:
+    lake = state.lake
+    if not lake.list_files("bronze"):
+        return f"lake {lake.root} has no bronze yet"
+    simulated, why = _is_simulated_only(lake)
+    if not simulated:
+        raise DemoStepError(f"the lake {lake.root} holds real data ({why}); the demo will not mix simulated data "
+                            "into it: set LAKE_ROOT to another folder for the demo")
+    for top in ("bronze", "silver", "gold", "models", "predictions", "discrepancies", "_state", "iceberg"):
+        path = lake.fs_path(top)
+        if lake.exists(top):
+            lake.fs.delete_dir(path)
+    return f"cleared the previous demo's simulated data from {lake.root}"
+
+
+def step_sandbox(state: DemoState, opts: DemoOptions) -> str:
+    from sandbox.server import SandboxConfig, SandboxServer
+
+    cfg = SandboxConfig(seed=opts.seed, start=state.start, end=state.end + timedelta(hours=1),
+                        symbols=opts.symbols, live=True)
+    server = SandboxServer(cfg, port=0).start()
+    state.sandbox_url = server.url
+    state.env.update({"SCHEMAHUB_EXCHANGE": "sandbox", "SCHEMAHUB_SANDBOX_URL": server.url})
+    for venue in VENUES:
+        state.env.pop(f"SCHEMAHUB_{venue.upper()}_URL", None)
+    os.environ.update({"SCHEMAHUB_EXCHANGE": "sandbox", "SCHEMAHUB_SANDBOX_URL": server.url})
+    _SERVERS.append(server)
+    return (f"SIMULATED exchange at {server.url} (seed {opts.seed}, {state.start:%H:%M:%S}..now UTC, live, "
+            f"{','.join(opts.symbols)})")
+
+
+_SERVERS: list = []
+
+
+def step_backfill(state: DemoState, opts: DemoOptions) -> str:
+    from demos.quotes import venue_symbol
+
+    products = [venue_symbol(base, venue) for venue in VENUES for base in opts.symbols]
+    schemahub(state, "backfill", *products, "--since", state.start.isoformat(), "--until", state.end.isoformat(),
+              "--workers", "2", what="trade backfill")
+    return "trades of every venue and product landed in bronze"
+
+
+def step_recordings(state: DemoState, opts: DemoOptions) -> str:
+    rec_dir = state.work / "sandbox-recordings"
+    if rec_dir.exists():
+        shutil.rmtree(rec_dir)
+    schemahub(state, "sandbox", "--record", str(rec_dir), "--seed", str(opts.seed), "--start",
+              state.start.isoformat(), "--end", state.end.isoformat(), "--symbols", ",".join(opts.symbols),
+              what="sandbox websocket recordings")
+    files = sorted(str(p) for p in rec_dir.rglob("*") if p.is_file())
+    if not files:
+        raise DemoStepError(f"sandbox recordings: nothing was written under {rec_dir}")
+    state.env["SCHEMAHUB_DEMO_RECORDINGS"] = str(rec_dir)
+    return f"{len(files)} recording file(s) under {rec_dir}"
+
+
+def step_import(state: DemoState, opts: DemoOptions) -> str:
+    rec_dir = Path(state.env["SCHEMAHUB_DEMO_RECORDINGS"])
+    files = sorted(str(p) for p in rec_dir.rglob("*") if p.is_file())
+    schemahub(state, "import-recording", *files, what="import of the book recordings")
+    return f"{len(files)} recording file(s) imported into bronze (book snapshots, bbo, depth updates)"
+
+
+def step_dbt_build(state: DemoState, opts: DemoOptions) -> str:
+    run_command([_exe("dbt"), "build", "--target", state.env["DBT_TARGET"]], state.env, what="dbt build",
+                timeout=1200)
+    return "staging, trades_unified, silver and gold built and tested"
+
+
+def step_train(state: DemoState, opts: DemoOptions) -> str:
+    schemahub(state, "train", what="model training")
+    return "walk-forward LightGBM trained and registered"
+
+
+def step_publish(state: DemoState, opts: DemoOptions) -> str:
+    schemahub(state, "publish", what="Iceberg publish")
+    return "raw and unified trades published as Iceberg tables"
+
+
+def step_discrepancies(state: DemoState, opts: DemoOptions) -> str:
+    from demos.discrepancy_run import run_live
+
+    summary = run_live("BTC", threshold_bp=2.0, interval=1.0, duration=opts.discrepancy_seconds,
+                       venues=list(VENUES), lake=state.lake)
+    if summary.steps and summary.errors and all(n == summary.steps for n in summary.errors.values()):
+        raise DemoStepError(f"live discrepancies: no venue answered ({summary.errors})")
+    state.pages["discrepancy events"] = state.lake.uri("discrepancies")
+    return (f"{summary.steps} polls of the sandbox books, {summary.events} disagreements above 2 bp recorded, "
+            f"largest {summary.max_abs_deviation_bp:.2f} bp")
+
+
+def step_replay(state: DemoState, opts: DemoOptions) -> str:
+    from demos.replay import find_spikes, replay, spike_center, spike_lines
+
+    spikes = find_spikes("BTC", 5, lake=state.lake)
+    print("\n".join("  " + x for x in spike_lines(spikes)))
+    result = replay("BTC", spike_center(spikes[0]), timedelta(seconds=12))
+    print("\n".join("  " + x for x in result.summary))
+    state.pages["volatility replay"] = str(result.page)
+    return f"replay of the biggest BTC spike ({spikes[0].score_bp:.1f} bp) written"
+
+
+def step_docs(state: DemoState, opts: DemoOptions) -> str:
+    run_command([_exe("dbt"), "docs", "generate", "--static", "--target", state.env["DBT_TARGET"]], state.env,
+                what="dbt docs")
+    state.pages["lineage docs site"] = str(config.PROJECT_ROOT / "target" / "static_index.html")
+    return "static lineage site generated"
+
+
+# ------------------------------------------------------------------------------------------------ summary
+def table_counts(lake: Lake) -> list[tuple[str, str, int | None, str]]:
+    from demos.lake_tables import all_tables
+    from schemahub import duck
+
+    con = duck.connect()
+    out = []
+    try:
+        for t in all_tables():
+            files = t.files(lake)
+            if not files:
+                continue
+            try:
+                n = con.execute(f"select count(*) from {t.read_sql(lake, files)}").fetchone()[0]
+                out.append((t.layer, t.name, int(n), f"{len(files)} file(s)"))
+            except Exception as exc:  # report, don't hide: a table the summary cannot read is shown as such
+                out.append((t.layer, t.name, None, f"unreadable: {str(exc).splitlines()[0][:80]}"))
+    finally:
+        con.close()
+    return out
+
+
+def model_metrics(lake: Lake) -> tuple[str, dict[str, object], str] | None:
+    try:
+        from ml import registry
+    except ImportError:
+        return None
+    for name in ("btc_predictor",):
+        try:
+            version = registry.resolve_version(lake, name, "latest")
+            meta = json.loads(lake.read_bytes(*registry.version_dir(name, version), registry.METADATA_FILE))
+        except Exception:
+            continue
+        metrics = meta.get("metrics", {})
+        flat: dict[str, object] = {}
+        overall = metrics.get("overall", metrics) if isinstance(metrics, dict) else {}
+        for key, value in (overall.items() if isinstance(overall, dict) else []):
+            if isinstance(value, int | float | str) and not isinstance(value, bool):
+                flat[key] = value
+        return version, flat, lake.uri(*registry.version_dir(name, version))
+    return None
+
+
+def print_summary(state: DemoState, console: Console, elapsed: float) -> None:
+    steps = Table(title="SchemaHub demo: steps", title_justify="left")
+    for col in ("step", "status", "seconds", "what happened"):
+        steps.add_column(col)
+    for name, status, secs, detail in state.results:
+        style = "green" if status == "ok" else "bold red"
+        steps.add_row(name, f"[{style}]{status}[/]", f"{secs:.1f}", detail)
+    console.print(steps)
+
+    counts = Table(title=f"Rows per table (lake {state.lake.root}) -- SIMULATED DATA", title_justify="left")
+    for col in ("layer", "table", "rows", "files"):
+        counts.add_column(col, justify="right" if col == "rows" else "left")
+    for layer, name, n, note in table_counts(state.lake):
+        counts.add_row(layer, name, "?" if n is None else f"{n:,}", note)
+    console.print(counts)
+
+    model = model_metrics(state.lake)
+    if model:
+        version, metrics, where = model
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in list(metrics.items())[:12])
+        console.print(f"Model btc_predictor {version}: {shown or '(no scalar metrics)'}")
+        console.print(f"  model, metadata and report: {where}")
+    for what, where in state.pages.items():
+        console.print(f"{what}: {where}")
+    console.print("DuckDB shell over every table: make shell")
+    verdict = "[bold green]demo finished[/]" if not state.failures else \
+        f"[bold red]demo finished with {len(state.failures)} failed step(s)[/]"
+    console.print(f"{verdict} in {elapsed:.0f} s. All data shown is SIMULATED (sandbox exchange).")
+
+
+# ------------------------------------------------------------------------------------------------ run
+STEPS: list[tuple[str, Callable[[DemoState, DemoOptions], str], bool]] = [
+    # name, function, required (later steps need it)
+    ("prepare lake", step_prepare_lake, True),
+    ("sandbox exchange", step_sandbox, True),
+    ("backfill trades", step_backfill, True),
+    ("book recordings", step_recordings, True),
+    ("import recordings", step_import, True),
+    ("dbt build", step_dbt_build, True),
+    ("train model", step_train, False),
+    ("publish Iceberg", step_publish, False),
+    ("live discrepancies", step_discrepancies, False),
+    ("volatility replay", step_replay, False),
+    ("docs site", step_docs, False),
+]
+
+
+def demo_env(lake_root: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "LAKE_ROOT": lake_root,
+        "DBT_PROFILES_DIR": str(config.PROJECT_ROOT),
+        "DBT_TARGET": env.get("DBT_TARGET") or ("s3" if config.is_s3(lake_root) else "local"),
+        "DUCKDB_EXTENSION_DIR": str(config.extension_dir()),
+        "SCHEMAHUB_HOME": str(config.PROJECT_ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "SCHEMAHUB_STATE_DIR": str(config.state_dir() / "demo"),
+    })
+    return env
+
+
+def run_demo(opts: DemoOptions, console: Console | None = None) -> int:
+    console = console or Console()
+    lake_root = config.lake_root()
+    end = datetime.now(UTC).replace(microsecond=0)
+    work = config.state_dir() / "demo"
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["LAKE_ROOT"] = lake_root
+    state = DemoState(Lake(lake_root), demo_env(lake_root), end - timedelta(hours=opts.hours), end, work)
+    steps = [s for s in STEPS if opts.publish or s[0] != "publish Iceberg"]
+    if opts.discrepancy_seconds <= 0:
+        steps = [s for s in steps if s[0] != "live discrepancies"]
+    console.rule("[bold]SchemaHub demo on the SANDBOX exchange (SIMULATED data)")
+    console.print(f"lake {lake_root} · window {state.start:%Y-%m-%d %H:%M:%S} .. {end:%H:%M:%S} UTC · seed {opts.seed}")
+    t0 = time.monotonic()
+    try:
+        for i, (name, fn, required) in enumerate(steps, 1):
+            console.rule(f"[{i}/{len(steps)}] {name}", align="left")
+            s0 = time.monotonic()
+            try:
+                detail = fn(state, opts)
+            except Exception as exc:
+                secs = time.monotonic() - s0
+                msg = str(exc) or type(exc).__name__
+                state.results.append((name, "FAILED", secs, msg))
+                state.failures.append(name)
+                console.print(f"[bold red]step {name!r} FAILED:[/] {msg}")
+                if required:
+                    console.print("[bold red]later steps need this one: stopping[/]")
+                    break
+                continue
+            secs = time.monotonic() - s0
+            state.results.append((name, "ok", secs, detail))
+            console.print(f"[green]ok[/] {detail} ({secs:.1f} s)")
+    finally:
+        for server in _SERVERS:
+            server.stop()
+        _SERVERS.clear()
+    console.rule("[bold]Summary")
+    print_summary(state, console, time.monotonic() - t0)
+    return 1 if state.failures else 0
