@@ -349,3 +349,6 @@ def is_retriable(exc: BaseException) -> bool:
 
 
 __all__ = ["USER_AGENT", "HttpClient", "IngestError", "Reply", "classify", "decode_json", "is_retriable"]
+
+# httpx logs every request at INFO; our own retry warnings say what matters.
+logging.getLogger("httpx").setLevel(logging.WARNING)

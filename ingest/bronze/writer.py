@@ -61,7 +61,7 @@ def partition_dates(bt: BronzeTable, tbl: pa.Table) -> pa.ChunkedArray:
         ts = pc.cast(pc.multiply(pc.cast(col, pa.int64()), 1_000_000), pa.timestamp("us", tz="UTC"))
     elif unit == "seconds_text":
         secs = pc.cast(col, pa.float64())
-        ts = pc.cast(pc.cast(pc.multiply(secs, 1e6), pa.int64()), pa.timestamp("us", tz="UTC"))
+        ts = pc.cast(pc.cast(pc.floor(pc.multiply(secs, 1e6)), pa.int64()), pa.timestamp("us", tz="UTC"))
     elif unit == "iso8601":
         ts = pc.cast(col, pa.timestamp("us", tz="UTC"))
     else:
