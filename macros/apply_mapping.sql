@@ -1,6 +1,7 @@
 {#-
     The SchemaHub mapping engine: ONE macro turns a bronze table into a staging relation, driven by the
-    declarative mapping stored in the model's yml (`config.meta.mapping`, SchemaHub mapping format):
+    declarative mapping file config/mappings/<venue>_<dataset>.yaml (SchemaHub mapping format), read when
+    the model runs:
 
       source: raw_<venue>_<dataset>      bronze table (source `bronze`)
       target_table: trades_unified        where the rows go next (documentation + discovery)
@@ -14,8 +15,8 @@
     The lineage columns of every bronze table are always carried: source, ingest_ts, recv_ts, source_uri,
     source_checksum, raw_payload, bronze_date. Bad values never become NULL silently: a value a transform
     cannot parse, an unknown side value or an unmapped symbol stops the query with an error naming the
-    table, column and value. `var('mapping_overrides')` ({model name: {key: replacement}}) replaces top-level
-    keys of a model's mapping; unit tests use it to show that changing the YAML changes the output.
+    table, column and value. `var('mapping_overrides')` ({file stem: {key: replacement}}) replaces top-level
+    keys of a mapping; a unit test uses it to show that changing the YAML changes the output.
 -#}
 
 {% macro mapping_transform(expr, transform, where) %}
@@ -96,14 +97,35 @@
 {% endmacro %}
 
 
-{% macro mapping_for(model_name, mapping) %}
-{#- The mapping of a model: its yml `meta.mapping`, with `var('mapping_overrides')[model_name]` replacing keys. -#}
+{% macro mapping_path(source_table) %}
+{#- config/mappings/<venue>_<dataset>.yaml for bronze table raw_<venue>_<dataset>, under the project root
+    (env SCHEMAHUB_HOME, which the Makefile sets; else the current directory, dbt's project dir). -#}
+    {{- return(env_var('SCHEMAHUB_HOME', '.') ~ '/config/mappings/' ~ source_table | replace('raw_', '', 1) ~ '.yaml') -}}
+{% endmacro %}
+
+
+{% macro mapping_for(source_table) %}
+{#- The mapping of a bronze table, read from its YAML file when the model runs (so `dbt build` and unit tests
+    always apply the file as it is now), with `var('mapping_overrides')[<file stem>]` replacing top-level keys. -#}
+    {%- set path = mapping_path(source_table) -%}
+    {%- set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] -%}
+    {%- if found == 0 -%}
+        {{ exceptions.raise_compiler_error("bronze table " ~ source_table ~ ": no mapping file " ~ path) }}
+    {%- endif -%}
+    {%- set text = run_query("select content from read_text('" ~ path ~ "')").columns[0].values()[0] -%}
+    {%- set loaded = fromyaml(text) -%}
+    {%- if loaded is not mapping -%}
+        {{ exceptions.raise_compiler_error(path ~ ": not a YAML mapping") }}
+    {%- endif -%}
     {%- set merged = {} -%}
-    {%- do merged.update(mapping or {}) -%}
-    {%- do merged.update(var('mapping_overrides', {}).get(model_name, {})) -%}
+    {%- do merged.update(loaded) -%}
+    {%- do merged.update(var('mapping_overrides', {}).get(source_table | replace('raw_', '', 1), {})) -%}
     {%- for key in ['source', 'mappings'] if key not in merged -%}
-        {{ exceptions.raise_compiler_error("model " ~ model_name ~ ": mapping has no `" ~ key ~ "` (meta.mapping in its yml)") }}
+        {{ exceptions.raise_compiler_error(path ~ ": mapping has no `" ~ key ~ "`") }}
     {%- endfor -%}
+    {%- if merged.mappings is not mapping -%}
+        {{ exceptions.raise_compiler_error(path ~ ": `mappings` must be a map of native column -> target column") }}
+    {%- endif -%}
     {{ return(merged) }}
 {% endmacro %}
 
@@ -116,11 +138,10 @@
     {%- if not execute -%}
 select * from {{ bronze }}
     {%- else -%}
-    {%- set meta = config.get('meta') or model.get('meta') or {} -%}
-    {%- set m = mapping_for(model.name, meta.get('mapping')) -%}
+    {%- set m = mapping_for(source_table) -%}
     {%- if m.source != source_table -%}
         {{ exceptions.raise_compiler_error(
-            "model " ~ model.name ~ ": mapping source " ~ m.source ~ " != the model's bronze table " ~ source_table) }}
+            mapping_path(source_table) ~ ": source " ~ m.source ~ " != the model's bronze table " ~ source_table) }}
     {%- endif -%}
     {%- set transforms = m.get('transforms') or {} -%}
     {%- set constants = m.get('constants') or {} -%}
