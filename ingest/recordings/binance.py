@@ -1,8 +1,9 @@
 """Binance spot recordings -> bronze rows, rebuilding each symbol's book by the U/u rules (exchange-apis.md §1.7).
 
 Frames: raw (`{"e": "depthUpdate", ...}`) or combined-stream (`{"stream": "...", "data": {...}}`); REST depth
-snapshots (`{"lastUpdateId", "bids", "asks"}`) as http lines whose URL names the symbol, or as a received line
-that carries the symbol (`"symbol"` / `"s"` key, as the sandbox writes them).
+snapshots (`{"lastUpdateId", "bids", "asks"}`) as http lines whose URL names the symbol (cryptofeed), or as a
+plain line of a one-symbol recording (the sandbox writes the REST body at the start of the file and after every
+gap): such a snapshot belongs to the symbol the file's next frames name.
 
 Sync, per symbol:
 1. diffs received before a snapshot are buffered (and written as raw depth updates regardless);
@@ -28,34 +29,63 @@ MAX_BUFFER = 50_000  # diffs kept per symbol while waiting for a snapshot (older
 class BinanceRebuilder(Rebuilder):
     venue = "binance"
 
+    def __init__(self, snapshot_interval_ns: int = 1_000_000_000, depth: int = 25) -> None:
+        super().__init__(snapshot_interval_ns, depth)
+        self.file_symbol: dict[str, str] = {}  # recording file -> the symbol its frames name first
+        self.pending_snapshot: dict[str, tuple[RawLine, dict[str, Any]]] = {}
+
     def feed(self, line: RawLine) -> list[Row]:
         msg = loads(line, self.venue)
         if line.kind == "http":
             return self._http(line, msg)
-        if isinstance(msg, dict) and "data" in msg and "stream" in msg:
+        wrapped = isinstance(msg, dict) and "data" in msg and "stream" in msg
+        if wrapped:
             msg = msg["data"]
         if not isinstance(msg, dict):
             self.counts["ignored"] += 1
             return []
         event = msg.get("e")
-        if event == "depthUpdate":
-            return self._depth_update(line, msg)
-        if event == "trade":
-            return [self._trade(line, msg)]
-        if event == "aggTrade":
-            return [self._agg_trade(line, msg)]
-        if event == "kline":
-            return self._kline(line, msg)
-        if event is None and {"u", "s", "b", "B", "a", "A"} <= msg.keys():
-            return [self._book_ticker(line, msg)]
         if event is None and "lastUpdateId" in msg:
-            symbol = msg.get("symbol") or msg.get("s")
+            if wrapped:  # <s>@depthN[@100ms] partial book streams: top N only, not a base for a local book
+                self.counts["partial_depth_ignored"] += 1
+                return []
+            symbol = msg.get("symbol") or msg.get("s") or self.file_symbol.get(line.file)
             if symbol:
                 return self._snapshot(line, str(symbol).upper(), msg)
-            self.counts["partial_depth_ignored"] += 1  # <s>@depthN streams: partial, no symbol, not a sync base
+            # a REST body has no symbol: a one-symbol recording names it in its next frame
+            self.pending_snapshot[line.file] = (line, msg)
             return []
+        symbol = msg.get("s")
+        rows = self._symbol_seen(line.file, str(symbol).upper()) if symbol else []
+        if event == "depthUpdate":
+            return rows + self._depth_update(line, msg)
+        if event == "trade":
+            return [*rows, self._trade(line, msg)]
+        if event == "aggTrade":
+            return [*rows, self._agg_trade(line, msg)]
+        if event == "kline":
+            return rows + self._kline(line, msg)
+        if event is None and {"u", "s", "b", "B", "a", "A"} <= msg.keys():
+            return [*rows, self._book_ticker(line, msg)]
         self.counts["ignored"] += 1
-        return []
+        return rows
+
+    def _symbol_seen(self, file: str, symbol: str) -> list[Row]:
+        """The symbol of a recording file is known: apply a snapshot that waited for it."""
+        self.file_symbol.setdefault(file, symbol)
+        pending = self.pending_snapshot.pop(file, None)
+        if pending is None:
+            return []
+        if self.file_symbol[file] != symbol:
+            raise RecordingError(f"{pending[0].where}: binance depth snapshot without a symbol in a recording of "
+                                 f"several symbols ({self.file_symbol[file]}, {symbol}); cannot tell whose it is")
+        return self._snapshot(pending[0], symbol, pending[1])
+
+    def finish(self) -> list[Row]:
+        for line, _ in self.pending_snapshot.values():
+            self.warnings.append(f"{line.where}: binance depth snapshot without a symbol and no later frame in "
+                                 "that file names one: not used")
+        return super().finish()
 
     # -- book ------------------------------------------------------------------------------------
     def _http(self, line: RawLine, msg: Any) -> list[Row]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.recordings.base import Rebuilder, Row
+from ingest.recordings.batches import PendingRows
 from ingest.recordings.binance import BinanceRebuilder
 from ingest.recordings.coinbase import CoinbaseRebuilder
 from ingest.recordings.kraken import KrakenRebuilder
@@ -127,15 +128,13 @@ def import_recordings(files: list[str], *, venue: str = "auto", snapshot_interva
                 pass
         # pass 2: the same rows, written in bounded batches
         rb = REBUILDERS[v](snapshot_interval_ns, depth)
-        pending: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
-        npending = 0
+        batches = PendingRows(bw, batch_rows)
         with tqdm(desc=f"{v}: importing", unit=" lines", disable=not progress) as bar:
             for row in rebuild(vfiles, rb, on_line=bar.update):
-                pending[(row.table, row.symbol, row.record["_source"])].append(row.record)
-                npending += 1
-                if npending >= batch_rows:
-                    npending = _flush(bw, pending, summary, batch_rows, final=False)
-            _flush(bw, pending, summary, batch_rows, final=True)
+                batches.add(row.table, row.symbol, row.record)
+            batches.flush(final=True)
+        summary.rows.update(batches.rows_written)
+        summary.written_files += batches.files_written
         summary.counts[v] = rb.counts
         summary.warnings += rb.warnings
         if rb.counts.get("v1_trades_without_id_skipped"):
@@ -147,38 +146,3 @@ def import_recordings(files: list[str], *, venue: str = "auto", snapshot_interva
                 f"coinbase: {rb.counts['unsequenced_depth_skipped']} level2 message(s) carry no sequence, so "
                 "gaps cannot be detected: no depth updates or books imported from them")
     return summary
-
-
-def _flush(bw: object, pending: dict[tuple[str, str, str], list[dict]], summary: ImportSummary,
-           batch_rows: int, *, final: bool) -> int:
-    """Write the pending rows; returns how many stay pending.
-
-    File names come from the first/last cursor of a file, so two batches holding only one and the same cursor
-    value (a depth snapshot of a book that did not change) would get the same name and the second would replace
-    the first. Unless this is the final flush, the rows that share the last cursor value stay pending and open
-    the next batch, so consecutive files of a key never share a name.
-    """
-    from ingest.bronze.tables import table as bronze_table
-
-    kept = 0
-    for key in sorted(pending):
-        tname, symbol, source = key
-        records = pending[key]
-        cur = bronze_table(tname).cursor_column
-        cut = len(records)
-        if not final:
-            while cut > 0 and records[cut - 1].get(cur) == records[-1].get(cur):
-                cut -= 1
-            if cut == 0 and len(records) < 10 * batch_rows:
-                kept += len(records)
-                continue
-            cut = cut or len(records)
-        arrow = bw.to_arrow(tname, records[:cut], source=source)  # type: ignore[attr-defined]
-        written = bw.write(tname, symbol, arrow)  # type: ignore[attr-defined]
-        summary.rows[tname] += cut
-        summary.written_files += len(written)
-        pending[key] = records[cut:]
-        kept += len(records) - cut
-    for key in [k for k, v in pending.items() if not v]:
-        del pending[key]
-    return kept
