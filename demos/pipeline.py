@@ -40,6 +40,7 @@ class DemoOptions:
     symbols: tuple[str, ...] = ("BTC", "ETH")
     discrepancy_seconds: float = 10.0
     publish: bool = True
+    book_hours: float | None = None  # book recordings cover the last this-many hours (default: all)
 
 
 @dataclass
@@ -154,23 +155,54 @@ def step_backfill(state: DemoState, opts: DemoOptions) -> str:
     return "trades of every venue and product landed in bronze"
 
 
-def step_recordings(state: DemoState, opts: DemoOptions) -> str:
-    rec_dir = state.work / "sandbox-recordings"
+def _recordings_dir(state: DemoState) -> Path:
+    return state.work / "sandbox-recordings"
+
+
+def step_start_recordings(state: DemoState, opts: DemoOptions) -> str:
+    """`schemahub sandbox --record` in the background (CPU-bound), while the backfill talks to the sandbox."""
+    rec_dir = _recordings_dir(state)
     if rec_dir.exists():
         shutil.rmtree(rec_dir)
-    schemahub(state, "sandbox", "--record", str(rec_dir), "--seed", str(opts.seed), "--start",
-              state.start.isoformat(), "--end", state.end.isoformat(), "--symbols", ",".join(opts.symbols),
-              what="sandbox websocket recordings")
-    files = sorted(str(p) for p in rec_dir.rglob("*") if p.is_file())
+    if "sandbox" not in _commands():
+        raise DemoStepError("book recordings: the command `schemahub sandbox --record` does not exist yet")
+    book_start = state.end - timedelta(hours=min(opts.book_hours or opts.hours, opts.hours))
+    argv = [sys.executable, "-m", "schemahub.cli", "sandbox", "--record", str(rec_dir), "--seed", str(opts.seed),
+            "--start", book_start.isoformat(), "--end", state.end.isoformat(), "--symbols", ",".join(opts.symbols)]
+    log_path = state.work / "recordings.log"
+    print(f"  $ {' '.join(argv[1:])}  (in the background; log {log_path})", flush=True)
+    log = log_path.open("w", encoding="utf-8")
+    _BACKGROUND["recordings"] = (subprocess.Popen(argv, cwd=config.PROJECT_ROOT, env=state.env, stdout=log,
+                                                  stderr=subprocess.STDOUT), log_path)
+    log.close()
+    return f"recording {book_start:%H:%M:%S}..{state.end:%H:%M:%S} UTC of book and trade streams in the background"
+
+
+def step_recordings(state: DemoState, opts: DemoOptions) -> str:
+    proc, log_path = _BACKGROUND.pop("recordings")
+    print(f"  waiting for the sandbox recordings (log {log_path}) ...", flush=True)
+    try:
+        rc = proc.wait(timeout=900)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise DemoStepError(f"sandbox recordings did not finish within 900 s (log {log_path})") from None
+    if rc != 0:
+        tail = log_path.read_text(encoding="utf-8", errors="replace")[-1500:]
+        raise DemoStepError(f"sandbox recordings exited with {rc}; log {log_path}:\n{tail}")
+    rec_dir = _recordings_dir(state)
+    files = sorted(str(p) for p in rec_dir.rglob("*.rec") if p.is_file())
     if not files:
         raise DemoStepError(f"sandbox recordings: nothing was written under {rec_dir}")
-    state.env["SCHEMAHUB_DEMO_RECORDINGS"] = str(rec_dir)
-    return f"{len(files)} recording file(s) under {rec_dir}"
+    size = sum(Path(f).stat().st_size for f in files) / 1e6
+    return f"{len(files)} recording file(s), {size:.0f} MB, under {rec_dir}"
+
+
+_BACKGROUND: dict[str, tuple[subprocess.Popen, Path]] = {}
 
 
 def step_import(state: DemoState, opts: DemoOptions) -> str:
-    rec_dir = Path(state.env["SCHEMAHUB_DEMO_RECORDINGS"])
-    files = sorted(str(p) for p in rec_dir.rglob("*") if p.is_file())
+    rec_dir = _recordings_dir(state)
+    files = sorted(str(p) for p in rec_dir.rglob("*.rec") if p.is_file())
     schemahub(state, "import-recording", *files, what="import of the book recordings")
     return f"{len(files)} recording file(s) imported into bronze (book snapshots, bbo, depth updates)"
 
@@ -299,6 +331,7 @@ STEPS: list[tuple[str, Callable[[DemoState, DemoOptions], str], bool]] = [
     # name, function, required (later steps need it)
     ("prepare lake", step_prepare_lake, True),
     ("sandbox exchange", step_sandbox, True),
+    ("start book recordings", step_start_recordings, True),
     ("backfill trades", step_backfill, True),
     ("book recordings", step_recordings, True),
     ("import recordings", step_import, True),
@@ -359,6 +392,9 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> int:
             state.results.append((name, "ok", secs, detail))
             console.print(f"[green]ok[/] {detail} ({secs:.1f} s)")
     finally:
+        for proc, _ in _BACKGROUND.values():
+            proc.kill()
+        _BACKGROUND.clear()
         for server in _SERVERS:
             server.stop()
         _SERVERS.clear()
