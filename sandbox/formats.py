@@ -8,6 +8,8 @@ Kraken: price with 5 fraction digits, volume with 8, time = decimal seconds (as 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -105,11 +107,31 @@ def coinbase_trades(spec: MarketSpec, ids: np.ndarray, ticks: np.ndarray, lots: 
 
 
 class RawJson(str):
-    """A JSON number kept as its exact text (Kraken float seconds); the JSON encoder writes it verbatim."""
+    """A JSON number kept as its exact text (e.g. Kraken's float seconds): `dumps` writes it as a bare number.
+
+    The value carries NUL markers so the fast C JSON encoder can be used and the quotes removed afterwards."""
+
+    def __new__(cls, text: str) -> RawJson:
+        return super().__new__(cls, f"\x00{text}\x00")
+
+    @property
+    def text(self) -> str:
+        return self.strip("\x00")
+
+
+_RAW = re.compile(r'"\\u0000([-0-9.eE+]+)\\u0000"')
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON like the venues send; RawJson values are written as bare numbers (exact text)."""
+    text = json.dumps(obj, separators=(",", ":"))
+    return _RAW.sub(r"\1", text) if "\\u0000" in text else text
 
 
 def kraken_trade_rows(spec: MarketSpec, ids: np.ndarray, ticks: np.ndarray, lots: np.ndarray, t_ns: np.ndarray,
                       buy: np.ndarray, market_order: np.ndarray) -> list[list[Any]]:
+    """REST Trades rows `[price, volume, time, b|s (taker side), m|l, misc, trade_id]`; time is a JSON number
+    written with its exact decimal digits."""
     prices = price_texts(spec, ticks)
     vols = qty_texts(spec, lots)
     return [
@@ -117,33 +139,3 @@ def kraken_trade_rows(spec: MarketSpec, ids: np.ndarray, ticks: np.ndarray, lots
         for i, p, v, t, b, m in zip(ids.tolist(), prices, vols, t_ns.tolist(), buy.tolist(), market_order.tolist(),
                                     strict=True)
     ]
-
-
-def dumps(obj: Any) -> str:
-    """Compact JSON like the venues send; RawJson values are written as bare numbers (exact text)."""
-    return "".join(_encode(obj))
-
-
-def _encode(obj: Any):  # small recursive encoder so RawJson stays exact (json cannot emit raw number text)
-    import json
-
-    if isinstance(obj, RawJson):
-        yield str(obj)
-    elif isinstance(obj, dict):
-        yield "{"
-        for n, (k, v) in enumerate(obj.items()):
-            if n:
-                yield ","
-            yield json.dumps(str(k))
-            yield ":"
-            yield from _encode(v)
-        yield "}"
-    elif isinstance(obj, list | tuple):
-        yield "["
-        for n, v in enumerate(obj):
-            if n:
-                yield ","
-            yield from _encode(v)
-        yield "]"
-    else:
-        yield json.dumps(obj, separators=(",", ":"))

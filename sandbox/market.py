@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 from scipy.signal import lfilter
 
-from sandbox.specs import ASSET_SPECS, ASSETS, MARKETS, MarketSpec, resolve
+from sandbox.specs import ASSET_SPECS, ASSETS, MARKETS, STICKY_BP, MarketSpec, resolve
 
 STEP_NS = 100_000_000  # 100 ms grid
 DT = STEP_NS / 1e9
@@ -80,6 +80,18 @@ def _ou(eps: np.ndarray, tau_steps: float, std: float) -> np.ndarray:
     x0 = std * eps[0]
     out, _ = lfilter([b], [1.0, -a], eps[1:], zi=[a * x0])
     return np.concatenate([[x0], out])
+
+
+def _sticky(x: np.ndarray, band: float) -> np.ndarray:
+    """Hysteresis: hold the previous value until x moves more than `band` away from it (then jump to x).
+    Sequential by nature; a plain loop over Python floats (~0.3 s per venue-day) is fast enough here."""
+    out = x.tolist()
+    cur = out[0]
+    for i, v in enumerate(out):
+        if v - cur > band or cur - v > band:
+            cur = v
+        out[i] = cur
+    return np.asarray(out)
 
 
 def _persist(fresh: np.ndarray, copy_prob: float, u: np.ndarray) -> np.ndarray:
@@ -233,18 +245,21 @@ class Market:
         pos = np.clip(np.arange(n) - lag_steps, 0, n - 1)
         logmid = np.interp(pos, np.arange(n), lat.logp)
         basis = (spec.basis_bp + _ou(rng.standard_normal(n), 600.0, spec.basis_noise_bp)) * 1e-4
-        mid_ticks = np.exp(logmid + basis) / spec.tick
+        mid_ticks = np.exp(_sticky(logmid + basis, STICKY_BP[spec.venue] * 1e-4)) / spec.tick
         ticks, probs = zip(*spec.spread_ticks, strict=True)
         fresh = rng.choice(np.array(ticks), size=n, p=np.array(probs) / sum(probs))
-        spread = _persist(fresh, 0.85, rng.random(n))
+        spread = _persist(fresh, 0.95, rng.random(n))
         spread = np.maximum(1, np.round(spread * np.sqrt(np.maximum(lat.sigma, 0.5)))).astype(np.int64)
         bid = np.floor(mid_ticks - spread / 2.0).astype(np.int64)
         ask = bid + spread
         # Touch sizes carry the hidden flow (imbalance) -- visible before the price moves.
         lot = 10.0**spec.lot_decimals
         top_mu = spec.level_size_log_mean + math.log(lot)
-        bid_top = np.maximum(1, np.exp(top_mu + IMBALANCE_BETA * lat.flow + 0.6 * rng.standard_normal(n)))
-        ask_top = np.maximum(1, np.exp(top_mu - IMBALANCE_BETA * lat.flow + 0.6 * rng.standard_normal(n)))
+        # (the noise persists: a touch size is redrawn on about 40% of the steps)
+        noise_b = _persist(rng.standard_normal(n), 0.6, rng.random(n))
+        noise_a = _persist(rng.standard_normal(n), 0.6, rng.random(n))
+        bid_top = np.maximum(1, np.exp(top_mu + IMBALANCE_BETA * np.round(lat.flow, 1) + 0.6 * noise_b))
+        ask_top = np.maximum(1, np.exp(top_mu - IMBALANCE_BETA * np.round(lat.flow, 1) + 0.6 * noise_a))
         # Taker orders: Poisson per step, rate scaled by volatility and |flow| (normalised to the spec's mean).
         activity = np.sqrt(lat.sigma) * (1.0 + 0.4 * np.abs(lat.flow))
         activity /= activity.mean()

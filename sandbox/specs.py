@@ -82,6 +82,10 @@ MARKETS: dict[tuple[str, str], MarketSpec] = {
     )
 }
 
+# Quotes are sticky: a venue re-prices only when its view of the latent price has moved this far (bp) from
+# its current mid (discrete price moves, as in real books; also keeps 100 ms book diffs small).
+STICKY_BP = {"binance": 0.5, "coinbase": 0.6, "kraken": 1.0}
+
 # Every spelling a venue uses for a market -> asset.
 SYMBOL_ALIASES: dict[str, dict[str, str]] = {
     "binance": {"BTCUSDT": "BTC", "ETHUSDT": "ETH"},

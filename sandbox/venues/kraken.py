@@ -6,7 +6,7 @@ Every answer is `{"error": [...], "result": ...}`; errors are strings like `EQue
 Trades pagination: `since` is a nanosecond cursor (plain seconds, < 1e11, are accepted too); a page holds the
 trades with event time STRICTLY AFTER `since`, ascending, at most `count` (1..1000, default 1000), and is never cut
 inside a group of trades that share one timestamp (the page ends before such a group unless the group alone
-fills it). `last` is the exact ns time of the page's last trade (or `since` echoed when the page is empty), so
+fills it; a group larger than `count` is returned whole). `last` is the exact ns time of the page's last trade (or `since` echoed when the page is empty), so
 `since=<last>` verbatim neither skips nor repeats a trade; an empty page is the end. No `since` => the newest
 `count` trades. Rows are `[price, volume, time, "b"|"s" (taker side), "m"|"l", "", trade_id]`, time a JSON number
 of decimal seconds written with its exact digits (up to 7 fraction digits).
@@ -168,7 +168,8 @@ class Kraken:
             if hi < n and hi > lo and tape.t_ns[hi] == tape.t_ns[hi - 1]:
                 # never cut a same-timestamp group: end the page before it (unless it alone fills the page)
                 cut = int(np.searchsorted(tape.t_ns[lo:hi], tape.t_ns[hi], side="left")) + lo
-                hi = cut if cut > lo else hi
+                # a group larger than the page is returned whole (the page then exceeds `count`)
+                hi = cut if cut > lo else int(np.searchsorted(tape.t_ns[:n], tape.t_ns[hi], side="right"))
         else:
             since = None
             hi = n
