@@ -8,8 +8,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,30 @@ def s3_lake(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, request: p
     for key, value in moto_server.env(bucket).items():
         monkeypatch.setenv(key, value)
     return os.environ["LAKE_ROOT"]
+
+
+# ---------------------------------------------------------------- sandbox exchange (owned by the sandbox helper)
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[Callable[..., Any]]:
+    """Factory fixture: `start = sandbox_server; sb = start(**config_overrides)` starts a SandboxServer on
+    127.0.0.1 (free port) serving SIMULATED Binance/Coinbase/Kraken and returns it (`sb.url`,
+    `sb.base_url("binance")`, `sb.market.trades("binance", "BTCUSDT")`, `sb.inject("5xx")`, `sb.fault_log`).
+
+    Defaults (sandbox.testing.TEST_DEFAULTS): seed 7, the fixed window 2025-12-31T23:30Z..2026-01-01T00:00Z,
+    `stall_seconds=1.0`, live=False, real rate limits enforced (pass `enforce_limits=False` or `limit_scale=...`
+    to relax them). Every call starts a NEW server (fault counters are per server); all of them are stopped at the
+    end of the session.
+    """
+    from sandbox.testing import start_sandbox
+
+    started: list[Any] = []
+
+    def start(**config_overrides: Any) -> Any:
+        sb = start_sandbox(**config_overrides)
+        started.append(sb)
+        return sb
+
+    yield start
+    for sb in started:
+        sb.stop()
+# ---------------------------------------------------------------- end of sandbox block
