@@ -120,6 +120,10 @@ class Rebuilder:
             st.next_snapshot_ns += self.interval
         return rows
 
+    def book_ready(self, symbol: str, now_ns: int) -> None:
+        """A (re)loaded book: snapshots resume at the next grid time after `now_ns`."""
+        self.state(symbol).next_snapshot_ns = (now_ns // self.interval + 1) * self.interval
+
     def _snapshot_row(self, symbol: str, st: SymbolState, at_ns: int) -> Row:
         rec = self.snapshot_record(symbol, st)
         rec["_raw_payload"] = json.dumps(rec, separators=(",", ":"), default=str)

@@ -112,6 +112,7 @@ class BinanceRebuilder(Rebuilder):
         self.apply_levels(book, "bid", bids, line, symbol)
         self.apply_levels(book, "ask", asks, line, symbol)
         st.book, st.book_id = book, last_id
+        self.book_ready(symbol, line.recv_ns)
         st.extra["synced"] = False
         buffered: deque[tuple[RawLine, dict[str, Any]]] = st.extra.pop("buffer", deque())
         while buffered:

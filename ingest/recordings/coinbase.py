@@ -74,6 +74,7 @@ class CoinbaseRebuilder(Rebuilder):
         self.apply_levels(book, "bid", bids, line, product)
         self.apply_levels(book, "ask", asks, line, product)
         st.book, st.book_id = book, int(msg["sequence"])
+        self.book_ready(product, line.recv_ns)
         st.extra["snapshot_time"] = msg.get("time")
         self.counts["snapshots"] += 1
         return rows

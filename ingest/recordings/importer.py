@@ -92,6 +92,7 @@ def rebuild(files: list[str], rb: Rebuilder, on_line: Callable[[], None] | None 
     last_file = files[0]
     for line in _merged(files):
         last_file = line.file
+        rb.last_recv_ns = max(rb.last_recv_ns, line.recv_ns)  # the recording's end, for the last snapshots
         for row in rb.feed(line):
             row.record.setdefault("_source_uri", str(Path(line.file).resolve()))
             yield row

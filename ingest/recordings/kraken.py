@@ -250,6 +250,7 @@ class KrakenRebuilder(Rebuilder):
             self.apply_levels(book, "bid", bids, line, symbol)
             self.apply_levels(book, "ask", asks, line, symbol)
             st.book, st.extra["v2"] = book, v2
+            self.book_ready(symbol, line.recv_ns)
             st.extra["depth"] = self.sub_depth.get(self._norm(ws)) or next(
                 (d for d in VALID_DEPTHS if d >= max(len(bids), len(asks))), VALID_DEPTHS[-1])
             st.extra["ws"] = ws
