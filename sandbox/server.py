@@ -105,7 +105,7 @@ class SandboxApp:
         self.venues = {"binance": Binance(), "coinbase": Coinbase(), "kraken": Kraken()}
         self.faults = FaultPlan(self.config.fault_rate, self.config.fault_seed, tuple(self.config.fault_kinds))
         scale = self.config.limit_scale
-        self.binance_weights = BinanceWeights(int(WEIGHT_LIMIT * scale), self.config.binance_window_s,
+        self.binance_weights = BinanceWeights(round(WEIGHT_LIMIT * scale), self.config.binance_window_s,
                                               self.config.binance_ban_s)
         self.coinbase_bucket = TokenBucket(10.0 * scale, 15.0 * scale)
         self.kraken_bucket = TokenBucket(1.0 * scale, 3.0 * scale, debit_refusals=True)

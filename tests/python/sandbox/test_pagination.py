@@ -28,7 +28,7 @@ def test_binance_fromid_walk_returns_every_trade_once(clean, symbol: str) -> Non
 def test_binance_aggtrades_cover_every_fill_once(clean) -> None:
     truth = clean.market.trades("binance", "BTCUSDT")
     with httpx.Client(timeout=10) as c:
-        walk, rows = walk_binance_agg(c, clean.base_url("binance"), "BTCUSDT", clean.market.start_ns // 1_000_000)
+        _walk, rows = walk_binance_agg(c, clean.base_url("binance"), "BTCUSDT", clean.market.start_ns // 1_000_000)
     fills = [i for a in rows for i in range(a["f"], a["l"] + 1)]
     assert fills == truth["trade_id"].to_pylist()
     assert [a["a"] for a in rows] == sorted({a["a"] for a in rows})
