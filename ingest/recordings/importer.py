@@ -112,6 +112,35 @@ def group_files(files: Iterable[str], venue: str) -> dict[str, list[str]]:
     return dict(groups)
 
 
+class _SchemaCheck:
+    """Pass 1: shape rows into the bronze schema and date partitions in batches, as the writer will."""
+
+    def __init__(self, batch_rows: int) -> None:
+        self.batch_rows = batch_rows
+        self.pending: dict[str, list[Row]] = defaultdict(list)
+        self.n = 0
+
+    def add(self, row: Row) -> None:
+        self.pending[row.table].append(row)
+        self.n += 1
+        if self.n >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        from ingest.bronze.tables import table as bronze_table
+        from ingest.bronze.writer import BronzeError, BronzeWriter, partition_dates
+
+        for tname, rows in self.pending.items():
+            try:
+                arrow = BronzeWriter.to_arrow(tname, [r.record for r in rows], source="check")
+                partition_dates(bronze_table(tname), arrow)
+            except BronzeError as exc:
+                where = rows[0].record.get("_source_uri")
+                raise RecordingError(f"{where}: rows for {tname} do not fit the bronze contract: {exc}") from exc
+        self.pending.clear()
+        self.n = 0
+
+
 def import_recordings(files: list[str], *, venue: str = "auto", snapshot_interval_ns: int = 1_000_000_000,
                       depth: int = 25, batch_rows: int = 50_000, writer: object | None = None,
                       progress: bool = True) -> ImportSummary:
@@ -122,12 +151,15 @@ def import_recordings(files: list[str], *, venue: str = "auto", snapshot_interva
 
     bw: BronzeWriter = writer or BronzeWriter()  # type: ignore[assignment]
     summary = ImportSummary(files=group_files(files, venue))
+    # pass 1, every venue: read, rebuild and shape every row, write nothing (a malformed line raises here)
     for v, vfiles in summary.files.items():
-        # pass 1: read and rebuild everything, write nothing (any malformed line raises here)
         with tqdm(desc=f"{v}: checking", unit=" lines", disable=not progress) as bar:
-            for _ in rebuild(vfiles, REBUILDERS[v](snapshot_interval_ns, depth), on_line=bar.update):
-                pass
-        # pass 2: the same rows, written in bounded batches
+            check = _SchemaCheck(batch_rows)
+            for row in rebuild(vfiles, REBUILDERS[v](snapshot_interval_ns, depth), on_line=bar.update):
+                check.add(row)
+            check.flush()
+    # pass 2: the same rows, written in bounded batches
+    for v, vfiles in summary.files.items():
         rb = REBUILDERS[v](snapshot_interval_ns, depth)
         batches = PendingRows(bw, batch_rows)
         with tqdm(desc=f"{v}: importing", unit=" lines", disable=not progress) as bar:

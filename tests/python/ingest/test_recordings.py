@@ -213,6 +213,11 @@ def test_malformed_line_names_file_and_line_and_writes_nothing(tmp_lake: Path, t
     err = capsys.readouterr().err
     assert "bad.rec:3" in err and "malformed JSON" in err
     assert not list(tmp_lake.rglob("*.parquet"))
+    cb_bad = tmp_path / "cb.rec"  # a good Binance file and a broken Coinbase one: nothing of either is written
+    cb_bad.write_text(f'{T0} {{"type":"l2update","product_id":"BTC-USD","sequence":5,"changes":[["buy","1"]]}}\n')
+    assert main(["import-recording", str(good), str(cb_bad)]) == 1
+    assert "cb.rec:1: coinbase l2update BTC-USD: a change is not [side, price, size]" in capsys.readouterr().err
+    assert not list(tmp_lake.rglob("*.parquet"))
     missing = tmp_path / "m.rec"
     missing.write_text(f'{T0} {{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","s":"BTCUSDT","U":1}}}}\n')
     assert main(["import-recording", "--venue", "binance", str(missing)]) == 1
