@@ -10,7 +10,9 @@ qty at the pair's fixed precision with the `.` removed and leading zeros strippe
   digits, with a warning).
 - v1: `[channelID, {"as": [...], "bs": [...]}, "book-<depth>", "XBT/USD"]` then updates
   `[channelID, {"a": [...]}, {"b": [...], "c": "<crc>"}, "book-<depth>", pair]`; levels are
-  `[price, volume, timestamp(, "r")]` strings already at the pair's precision, used as sent.
+  `[price, volume, timestamp(, "r")]` strings at the feed's fixed precision, used as sent. That precision is not
+  AssetPairs' `pair_decimals` (XMR/USD prices come with 8 decimals, pair_decimals is 2): all 4269 checksums of
+  the real 2021 capture validate over the strings as sent, none over re-formatted ones.
 After each message the book is truncated to the subscribed depth (Kraken sends no deletes for levels that fall
 out). A checksum mismatch yields a raw_book_gaps row; the book restarts from the next snapshot.
 
