@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -209,3 +210,21 @@ def test_planning_and_checksum_helpers() -> None:
         DumpFile("BTCUSDT", "klines", "daily", "2024-01-01", "1w")
     assert DumpFile("BTCUSDT", "klines", "daily", "2024-01-01", "1m").path == \
         "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip"
+
+
+def test_real_klines_dump_prefix(tmp_lake: Path, dump_site: DumpSite, real_data: Path) -> None:
+    """A real data.binance.vision spot klines CSV (first 10 minutes of ADABTC 1m, 2021-11-27), zipped here."""
+    csv_path = real_data / "nautilus-binance-ticks" / "ADABTC-1m-2021-11-27.csv"
+    if not csv_path.exists():
+        pytest.skip("real klines dump sample absent")
+    text = csv_path.read_text()
+    d = DumpFile("ADABTC", "klines", "daily", "2021-11-27", "1m")
+    dump_site.publish(d, text)
+    assert main(["dumps", "--symbol", "ADABTC", "--kind", "klines", "--interval", "1m", "--daily",
+                 "2021-11-27"]) == 0
+    rows = sorted(bronze(tmp_lake, "raw_binance_klines"), key=lambda r: r["openTime"])
+    assert len(rows) == 10 and {r["date"] for r in rows} == {"2021-11-27"}
+    assert rows[0]["openTime"] == 1637971200000 and rows[0]["closeTime"] == 1637971259999
+    assert (rows[0]["open"], rows[0]["trades"], rows[0]["takerBuyQuoteVolume"]) == ("0.00002853", 79, "0.55694227")
+    assert all(b["openTime"] - a["openTime"] == 60_000 for a, b in itertools.pairwise(rows))
+    assert [r["_raw_payload"] for r in rows] == text.strip().splitlines()
