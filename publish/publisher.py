@@ -228,7 +228,7 @@ class _Job:
             raise PublishError(f"{self.ident}: {exc}") from exc
 
     def _load(self, slices: list[Slice], *, create: bool) -> Table | None:
-        from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
+        from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
         from pyiceberg.transforms import DayTransform, IdentityTransform
 
         try:
@@ -244,15 +244,35 @@ class _Job:
                     ctx.update_spec() as spec:
                 spec.add_field(self.src.partition_column, transform, part_name)
             log.info("%s: created (Iceberg v2, partitioned by %s)", self.ident, part_name)
-        except TableAlreadyExistsError:
+        except (TableAlreadyExistsError, CommitFailedException):  # the SQL catalog reports a lost race either way
             log.info("%s: created concurrently by another publisher", self.ident)
         return self.catalog.load_table(self.ident)
 
     def _evolve_schema(self, tx: Any, todo: list[Slice]) -> None:
-        """Add the columns the files bring (e.g. a venue added a field); existing data is not rewritten."""
+        """Add the columns the files bring (e.g. a venue added a field); existing data is not rewritten.
+
+        A column that exists with another type is refused (Iceberg allows only widening, and a venue changing
+        a field's type is something a person must look at)."""
+        from pyiceberg.io.pyarrow import pyarrow_to_schema
+        from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType
+
         target = self._target_schema(todo)
-        current = {f.name for f in tx.table_metadata.schema().fields}
-        new = [f.name for f in target if f.name not in current]
+        current = tx.table_metadata.schema()
+        names = set(current.column_names)
+        known = pa.schema([f for f in target if f.name in names])
+        widening = {(IntegerType(), LongType()), (FloatType(), DoubleType())}
+        try:
+            mapped = pyarrow_to_schema(known, name_mapping=current.name_mapping)
+        except ValueError as exc:
+            raise PublishError(f"{self.ident}: files do not fit the table's columns: {exc}") from exc
+        for f in mapped.fields:
+            have = current.find_field(f.name).field_type
+            if f.field_type != have and (f.field_type, have) not in widening:
+                files = [p for p, sch in self.schemas.items() if f.name in sch.names
+                         and sch.field(f.name).type == known.field(f.name).type]
+                raise PublishError(f"{self.ident}: column {f.name!r} is {f.field_type} in {files[:3]} but {have} "
+                                   "in the table; a column may be added but not change its type")
+        new = [f.name for f in target if f.name not in names]
         if not new:
             return
         try:

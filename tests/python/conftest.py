@@ -72,7 +72,9 @@ class MotoServer:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """A moto S3 server on 127.0.0.1 (never a real bucket), killed at the end of the session."""
-    exe = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    # The venv's own moto first: another moto_server on PATH (e.g. pyenv's 5.2.1) fails multipart uploads.
+    venv_exe = Path(sys.executable).with_name("moto_server")
+    exe = str(venv_exe) if venv_exe.exists() else shutil.which("moto_server") or str(venv_exe)
     port = free_port()
     proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

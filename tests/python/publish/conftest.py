@@ -16,3 +16,11 @@ def iceberg_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("SCHEMAHUB_STATE_DIR", str(tmp_path / "state"))
     yield tmp_path
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_lake(request: pytest.FixtureRequest, iceberg_env: Path) -> str:
+    """The same test on a local lake and on a moto S3 lake (warehouse at <LAKE_ROOT>/iceberg either way)."""
+    if request.param == "local":
+        return str(request.getfixturevalue("tmp_lake"))
+    return str(request.getfixturevalue("s3_lake"))
