@@ -228,3 +228,22 @@ def test_real_klines_dump_prefix(tmp_lake: Path, dump_site: DumpSite, real_data:
     assert (rows[0]["open"], rows[0]["trades"], rows[0]["takerBuyQuoteVolume"]) == ("0.00002853", 79, "0.55694227")
     assert all(b["openTime"] - a["openTime"] == 60_000 for a, b in itertools.pairwise(rows))
     assert [r["_raw_payload"] for r in rows] == text.strip().splitlines()
+
+
+def test_dump_lands_on_s3_lake_and_refusal_writes_nothing_there(s3_lake: str, dump_site: DumpSite) -> None:
+    import pyarrow.parquet as pq
+
+    from schemahub.storage import Lake
+
+    good = DumpFile("BTCUSDT", "aggTrades", "daily", "2025-01-02")
+    bad = DumpFile("BTCUSDT", "aggTrades", "daily", "2025-01-03")
+    line = "{a},100.5,0.2,{f},{f},{t},False,True\n"
+    dump_site.publish(good, "".join(line.format(a=i, f=10 + i, t=1735776000000000 + i) for i in range(4)))
+    dump_site.publish(bad, line.format(a=9, f=19, t=1735862400000000), checksum="f" * 64)
+    assert main(["dumps", "--symbol", "BTCUSDT", "--kind", "aggTrades", "--daily", "2025-01-02..2025-01-03"]) == 1
+    lake = Lake.from_env()
+    files = lake.list_files("bronze", suffix=".parquet")
+    assert files == ["bronze/raw_binance_aggtrades/symbol=BTCUSDT/date=2025-01-02/binance.dump.aggTrades__0__3.parquet"]
+    with lake.fs.open_input_file(lake.fs_path(files[0])) as fh:
+        tbl = pq.read_table(fh)
+    assert tbl.column("T").to_pylist() == [1735776000000000 + i for i in range(4)]
