@@ -1,8 +1,9 @@
 """`schemahub compact`: merge a bronze partition's small files into large ones, atomically and idempotently.
 
 A partition is `bronze/<table>/symbol=<S>/date=<D>/`. Files with fewer than `target_rows` rows are candidates;
-in cursor order they are grouped until a group holds at least `target_rows` rows, and each group of two or
-more files becomes one file named like the writer names files, `<tag>__<first cursor>__<last cursor>.parquet`,
+in cursor order they are grouped until a group holds at least `target_rows` rows (for trade tables only runs of
+files whose id ranges touch, so a merged name never claims a hole), and each group of two or more files becomes
+one file named like the writer names files, `<tag>__<first cursor>__<last cursor>.parquet`,
 with tag `compacted-<rows>` (the row count makes the name say what the file holds and keeps it distinct from
 any of its sources). Rows are copied unchanged (no dedupe, no recast beyond the bronze schema); they are only
 ordered by the table's cursor.
@@ -37,6 +38,7 @@ from schemahub.cli import SchemaHubError
 from schemahub.storage import Lake
 
 MANIFEST = ".compaction.json"
+ID_RANGE_DATASETS = {"trades", "aggtrades"}  # file names claim every id between first and last
 DEFAULT_TARGET_ROWS = 2_000_000
 
 
@@ -130,14 +132,23 @@ def _recover(lake: Lake, base: list[str]) -> bool:
     return True
 
 
-def plan_groups(files: list[SourceFile], target_rows: int) -> list[list[SourceFile]]:
-    """Groups (cursor order) of small files to merge; each reaches target_rows except maybe the last."""
+def plan_groups(files: list[SourceFile], target_rows: int, *, contiguous: bool = False) -> list[list[SourceFile]]:
+    """Groups (cursor order) of small files to merge; each reaches target_rows except maybe the last.
+
+    `contiguous`: only merge files whose id ranges touch or overlap. For trade tables a file name's
+    [first, last] is read as "every id in between is in bronze" (`BronzeWriter.covered_ranges`, which a resumed
+    backfill trusts), so a merged name must never span a hole between two source files."""
     groups: list[list[SourceFile]] = []
     current: list[SourceFile] = []
     rows = 0
+    top = None
     for f in sorted((f for f in files if f.rows < target_rows), key=lambda f: (f.first, f.last, f.path)):
+        if contiguous and current and top is not None and f.first > top + 1:
+            groups.append(current)
+            current, rows = [], 0
         current.append(f)
         rows += f.rows
+        top = f.last if len(current) == 1 or top is None else max(top, f.last)
         if rows >= target_rows:
             groups.append(current)
             current, rows = [], 0
@@ -158,7 +169,7 @@ def compact_partition(lake: Lake, table_name: str, symbol: str, date: str, *,
     files = [_describe(lake, p) for p in paths]
     result = PartitionResult(table_name, symbol, date, len(files), len(files), sum(f.rows for f in files),
                              recovered=recovered)
-    groups = plan_groups(files, target_rows)
+    groups = plan_groups(files, target_rows, contiguous=bt.dataset in ID_RANGE_DATASETS)
     if not groups:
         return result
     planned = []

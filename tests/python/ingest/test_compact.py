@@ -18,8 +18,7 @@ T0 = 1717200000000  # 2024-06-01 00:00 UTC, ms
 
 def _write_small_files(lake: Lake) -> None:
     w = BronzeWriter(lake)
-    for batch in range(6):  # six small pages of trades on one day, one page overlapping the previous one
-        start = batch * 10 - (3 if batch == 4 else 0)
+    for start in (0, 10, 20, 30, 37, 47):  # six small pages of trades on one day, one overlapping the previous
         recs = [{"id": i, "price": f"{60000 + i}.5", "qty": "0.01", "quoteQty": "600.005", "time": T0 + i * 1000,
                  "isBuyerMaker": bool(i % 2), "isBestMatch": True, "_raw_payload": json.dumps({"id": i})}
                 for i in range(start, start + 10)]
@@ -63,11 +62,11 @@ def test_compact_merges_small_files_keeps_rows_idempotent(lake: Lake) -> None:
     after_files = _files(lake)
     assert len(after_files) == 2
     trades_file = next(f for f in after_files if "raw_binance_trades" in f)
-    assert trades_file.endswith("/compacted-60__0__59.parquet")  # rows and first/last cursor, like the writer
+    assert trades_file.endswith("/compacted-60__0__56.parquet")  # rows and first/last cursor, like the writer
     assert _rows(lake) == before_rows  # the same row multiset (the overlapping page's repeats included)
     assert not lake.exists("bronze/raw_binance_trades/symbol=BTCUSDT/date=2024-06-01/" + MANIFEST)
     # covered ranges still come from names alone
-    assert BronzeWriter(lake).covered_ranges("raw_binance_trades", "BTCUSDT") == [(0, 59)]
+    assert BronzeWriter(lake).covered_ranges("raw_binance_trades", "BTCUSDT") == [(0, 56)]
     # a re-run changes nothing
     again = compact(lake, target_rows=1000)
     assert all(not r.merged and not r.recovered for r in again)
@@ -116,6 +115,20 @@ def test_groups_reach_the_target_and_big_files_stay(tmp_lake) -> None:
     files = [SourceFile(f"f{i}", rows, i * 100, i * 100 + 99) for i, rows in enumerate([40, 40, 500, 30, 30, 10])]
     groups = plan_groups(files, target_rows=100)
     assert [[f.path for f in g] for g in groups] == [["f0", "f1", "f3"], ["f4", "f5"]]
+    # trade ids: f0 [0..99], f1 [100..199] touch; f3 starts at 300 after a hole (f2 is big and stays)
+    groups = plan_groups(files, target_rows=100, contiguous=True)
+    assert [[f.path for f in g] for g in groups] == [["f0", "f1"], ["f3", "f4", "f5"]]
+
+
+def test_trade_files_around_a_hole_are_not_merged(tmp_lake) -> None:
+    lake = Lake.from_env()
+    w = BronzeWriter(lake)
+    for start in (0, 10, 30):  # ids 20..29 were never fetched
+        recs = [{"id": i, "price": "1", "qty": "1", "quoteQty": "1", "time": T0 + i, "isBuyerMaker": True,
+                 "isBestMatch": True, "_raw_payload": "{}"} for i in range(start, start + 10)]
+        w.write("raw_binance_trades", "BTCUSDT", w.to_arrow("raw_binance_trades", recs, source="s"))
+    compact(lake, target_rows=1000)
+    assert w.covered_ranges("raw_binance_trades", "BTCUSDT") == [(0, 19), (30, 39)]
 
 
 def test_cli_compact_and_bad_table(tmp_lake, capsys) -> None:
