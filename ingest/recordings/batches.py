@@ -3,7 +3,8 @@
 File names come from a file's first/last cursor, so two batches that hold only one and the same cursor value
 (depth snapshots of a book that did not change between polls) would get the same name and the second would
 replace the first. Unless a flush is final, the rows sharing the batch's last cursor value stay pending and open
-the next batch, so consecutive files of one key never share a name. Used by `import-recording` and `books`.
+the next batch, so consecutive files of one key never share a name. Trade rows are written per run of touching
+ids (see `_id_runs`). Used by `import-recording` and `books`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,22 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from ingest.bronze.tables import table as bronze_table
+
+ID_RANGE_DATASETS = {"trades", "aggtrades"}
+
+
+def _id_runs(records: list[dict[str, Any]], cursor: str) -> list[list[dict[str, Any]]]:
+    """Split trade rows into runs of touching ids. A trade file's name [first, last] is read as "every id in
+    between is in bronze" (`BronzeWriter.covered_ranges`, trusted by a resumed backfill), so a websocket
+    recording that missed trades must not produce a file whose name spans the hole."""
+    ordered = sorted(records, key=lambda r: r[cursor])
+    runs: list[list[dict[str, Any]]] = []
+    for r in ordered:
+        if runs and r[cursor] <= runs[-1][-1][cursor] + 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    return runs
 
 
 class PendingRows:
@@ -53,10 +70,11 @@ class PendingRows:
                     kept += len(records)
                     continue
                 cut = cut or len(records)
-            arrow = self.writer.to_arrow(tname, records[:cut], source=source)
-            written = self.writer.write(tname, symbol, arrow)
+            for run in _id_runs(records[:cut], cur) if bronze_table(tname).dataset in ID_RANGE_DATASETS \
+                    else [records[:cut]]:
+                arrow = self.writer.to_arrow(tname, run, source=source)
+                self.files_written += len(self.writer.write(tname, symbol, arrow))
             self.rows_written[tname] += cut
-            self.files_written += len(written)
             self.pending[key] = records[cut:]
             kept += len(records) - cut
         for key in [k for k, v in self.pending.items() if not v]:

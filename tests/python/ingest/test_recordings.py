@@ -349,3 +349,17 @@ def test_kraken_and_coinbase_rebuilders_reject_bad_levels(tmp_path: Path) -> Non
     with pytest.raises(RecordingError, match=r"c.rec:1: coinbase BTC-USD: price 'x' is not a decimal number"):
         run([cb], "coinbase")
     assert isinstance(CoinbaseRebuilder(), CoinbaseRebuilder) and isinstance(KrakenRebuilder(), KrakenRebuilder)
+
+
+def test_missed_trades_never_hide_behind_a_file_name(tmp_lake: Path, tmp_path: Path) -> None:
+    """Trade files are cut at id holes, so covered_ranges (trusted by a resumed backfill) stays true."""
+    from ingest.bronze.writer import BronzeWriter
+
+    def trade(ns: int, tid: int) -> tuple[int, dict]:
+        return ns, {"stream": "btcusdt@trade", "data": {"e": "trade", "E": ns // MS, "s": "BTCUSDT", "t": tid,
+                                                         "p": "1.0", "q": "1.0", "T": ns // MS, "m": False}}
+
+    rec = write_rec(tmp_path / "t.rec", [trade(T0 + i * MS, tid) for i, tid in enumerate([5, 6, 8, 9, 10, 14])])
+    assert main(["import-recording", str(rec)]) == 0
+    assert BronzeWriter().covered_ranges("raw_binance_trades", "BTCUSDT") == [(5, 6), (8, 10), (14, 14)]
+    assert sorted(r["id"] for r in bronze(tmp_lake, "raw_binance_trades")) == [5, 6, 8, 9, 10, 14]
