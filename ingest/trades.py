@@ -323,25 +323,58 @@ class TradeRunner:
             return self._kraken(cp, covered)
         raise FatalError(f"no trade walker for venue {self.job.venue}", venue=self.job.venue)
 
+    # -- page checks shared by the walkers ------------------------------------------------------------
+    def _suspect(self, counter: dict[str, int], why: str, cursor: str) -> bool:
+        """Count a page that looks stale (True: ask again). After STALE_PATIENCE the page is believed
+        (e.g. a real hole in the venue's ids) and a warning says so."""
+        counter["n"] = counter.get("n", 0) + 1
+        if counter["n"] <= STALE_PATIENCE:
+            return True
+        log.warning("%s %s: accepting a page that %s (seen %d times) at %s", self.job.venue, self.job.symbol, why,
+                    counter["n"], cursor)
+        counter["n"] = 0
+        return False
+
     # -- Binance: forward by trade id ---------------------------------------------------------------
+    def _binance_start(self, start_ms: int) -> int | None:
+        """First trade id at/after start_ms via aggTrades; asked until two answers agree (a stale or
+        overlapping answer cannot pick the start)."""
+        conn = self.conn
+        assert isinstance(conn, Binance)
+        answers: list[int | None] = []
+        for _ in range(STALE_PATIENCE):
+            first = conn.first_trade_id_at(self.job.symbol, start_ms)
+            if first is not None and first[1] < start_ms:
+                continue  # an overlapping page: starts before the time asked for
+            answer = None if first is None else first[0]
+            if answers and answers[-1] == answer:
+                return answer
+            answers.append(answer)
+        raise RetriesExhaustedError(f"binance aggTrades answers for startTime={start_ms} never agreed: {answers}",
+                                    venue="binance", symbol=self.job.symbol, cursor=f"startTime={start_ms}")
+
     def _binance(self, cp: Checkpoint | None, covered: IdRanges) -> Iterator[Step]:
         j, conn = self.job, self.conn
         assert isinstance(conn, Binance)
         start_t = j.since if j.mode == "backfill" else self.now() - j.cutoff
+        start_ms = utc_ms(start_t) if start_t is not None else None
         if j.after_id is not None:
             from_id: int | None = j.after_id + 1
         elif cp is not None and cp.cursor.get("from_id") is not None:
             from_id = int(cp.cursor["from_id"])
         else:
-            assert start_t is not None
-            first = conn.first_trade_id_at(j.symbol, utc_ms(start_t))
-            from_id = None if first is None else first[0]
+            assert start_ms is not None
+            from_id = self._binance_start(start_ms)
         if from_id is None:
             self.result.note = "no trades in the window"
             return
         until_ms = utc_ms(j.until) if j.until is not None else None
-        start_ms = utc_ms(start_t) if start_t is not None else None
-        stale = 0
+        # rows older than the start are dropped only when the walk starts from a time (a backfill window, an
+        # ingest cold start), never when it resumes from a watermark that may be older than the cutoff
+        resumed = j.mode == "ingest" and (j.after_id is not None or cp is not None)
+        floor_ms = None if resumed else start_ms
+        stale: dict[str, int] = {}
+        empties = 0
         while True:
             from_id = covered.extend_up(from_id)
             if j.before_id is not None and from_id >= j.before_id:
@@ -349,21 +382,27 @@ class TradeRunner:
                 return
             page = conn.historical_trades(j.symbol, from_id, j.page_size)
             if not page.records:
-                yield Step([], {"from_id": from_id}, from_id - 1)
-                return
-            recs = [r for r in page.records if r.id >= from_id]
-            if not recs:
-                stale += 1
-                if stale > STALE_PATIENCE:
-                    raise RetriesExhaustedError("binance kept answering pages older than the cursor",
-                                                venue="binance", symbol=j.symbol, cursor=f"fromId={from_id}")
+                empties += 1
+                if empties >= 2:  # an empty page is the end; a second one confirms it (not a stale repeat)
+                    yield Step([], {"from_id": from_id}, from_id - 1)
+                    return
                 continue
-            stale = 0
+            empties = 0
+            recs = [r for r in page.records if r.id >= from_id]
+            cur = f"fromId={from_id}"
+            if not recs and self._suspect(stale, "holds only older trades", cur):
+                continue
+            if recs and min(r.id for r in recs) != from_id and \
+                    self._suspect(stale, f"starts at {min(r.id for r in recs)}, not at fromId", cur):
+                continue  # ids are consecutive per symbol: a page that skips some is stale
+            if not recs:
+                continue
+            stale = {}
+            keep = recs if floor_ms is None else [r for r in recs if r.time >= floor_ms]
             stop = False
-            keep = recs
             if until_ms is not None:
-                keep = [r for r in recs if r.time < until_ms]
-                stop = len(keep) < len(recs)
+                stop = any(r.time >= until_ms for r in keep)
+                keep = [r for r in keep if r.time < until_ms]
             if j.before_id is not None:
                 stop = stop or any(r.id >= j.before_id for r in keep)
                 keep = [r for r in keep if r.id < j.before_id]
@@ -376,7 +415,7 @@ class TradeRunner:
                 prog = (max(r.time for r in keep) - start_ms) / 1000.0
             yield Step(rows, {"from_id": nxt}, nxt - 1, prog)
             if stop or (j.mode == "ingest" and len(page.records) < j.page_size):
-                return  # a backfill confirms the end with one more (empty) page
+                return  # ingest: a short page means caught up; a backfill confirms the end with empty pages
             from_id = nxt
 
     # -- Coinbase: backward with `after` ------------------------------------------------------------
@@ -402,26 +441,32 @@ class TradeRunner:
                 after = conn.first_trade_id_at(j.symbol, j.until)  # None: until is past the newest trade
         top = j.until or self.now()
         newest: int | None = None
-        stale = 0
+        stale: dict[str, int] = {}
+        empties = 0
         while True:
             if after is not None:
                 after = covered.extend_down(after - 1) + 1
                 if stop_id is not None and after <= stop_id + 1:
-                    yield Step([], {"after": after, "newest": newest}, newest if j.mode == "ingest" else after,
-                               checkpointable=True)
+                    yield Step([], {"after": after, "newest": newest}, newest if j.mode == "ingest" else after)
                     return
             page = conn.trades(j.symbol, after=after, limit=j.page_size)
             if not page.records:
-                yield Step([], {"after": after, "newest": newest}, newest if j.mode == "ingest" else after)
-                return
-            recs = page.records if after is None else [r for r in page.records if r.trade_id < after]
-            if not recs:
-                stale += 1
-                if stale > STALE_PATIENCE:
-                    raise RetriesExhaustedError("coinbase kept answering pages newer than the cursor",
-                                                venue="coinbase", symbol=j.symbol, cursor=f"after={after}")
+                empties += 1
+                if empties >= 2:  # the start of the venue's history, confirmed by a second empty page
+                    yield Step([], {"after": after, "newest": newest}, newest if j.mode == "ingest" else after)
+                    return
                 continue
-            stale = 0
+            empties = 0
+            recs = page.records if after is None else [r for r in page.records if r.trade_id < after]
+            cur = f"after={after}"
+            if not recs and self._suspect(stale, "holds only newer trades", cur):
+                continue
+            if recs and after is not None and max(r.trade_id for r in recs) != after - 1 and \
+                    self._suspect(stale, f"ends at {max(r.trade_id for r in recs)}, not just below after", cur):
+                continue  # ids are consecutive per product: a page that skips some is stale
+            if not recs:
+                continue
+            stale = {}
             if newest is None:
                 newest = max(r.trade_id for r in recs)
             oldest = min(recs, key=lambda r: r.trade_id)
@@ -468,31 +513,45 @@ class TradeRunner:
             upto = covered.extend_up(max_id + 1) - 1
             if upto > max_id:
                 t = kraken_trade_time(self.writer, j.symbol, upto)
-                if t is not None:
-                    since, max_id = max(since, int(t * 1_000_000_000) - 1_000_000), upto  # 1 ms early: re-read, dropped
+                if t is not None:  # 1 ms early: the trades re-read there are dropped as already held
+                    since, max_id = max(since, int(t * 1_000_000_000) - 1_000_000), upto
         until_ns = utc_ns(j.until) if j.until is not None else None
         start_ns = utc_ns(start_t) if start_t is not None else None
-        stale = 0
+        floor_ns = None if (j.mode == "ingest" and cp is not None) else start_ns  # see _binance
+        stale: dict[str, int] = {}
+        first_seen: int | None = None  # without a known last id, the first page must be seen twice alike
+        empties = 0
         while True:
             page = conn.trades(j.symbol, since=since, count=j.page_size)
             last = int(page.extra["last"]) if page.extra else since
+            cur = f"since={since}"
             if not page.records:
+                empties += 1
+                if empties >= 2:  # an empty page is the end; a second one confirms it (not a stale repeat)
+                    yield Step([], {"since": str(since)}, max_id)
+                    return
+                continue
+            empties = 0
+            recs = [r for r in page.records if max_id is None or r.trade_id > max_id]
+            if floor_ns is not None:
+                recs = [r for r in recs if r.time_ns >= floor_ns]
+            if not recs:
+                if self._suspect(stale, "holds no new trade", cur):
+                    continue
                 yield Step([], {"since": str(since)}, max_id)
                 return
-            recs = [r for r in page.records if max_id is None or r.trade_id > max_id]
-            if not recs:  # a repeated page (only an EMPTY page is the end): ask again
-                stale += 1
-                if stale > STALE_PATIENCE:
-                    raise RetriesExhaustedError("kraken kept answering pages without new trades",
-                                                venue="kraken", symbol=j.symbol, cursor=f"since={since}")
+            lowest = min(r.trade_id for r in recs)
+            if max_id is not None and lowest != max_id + 1 and \
+                    self._suspect(stale, f"starts at id {lowest}, not {max_id + 1}", cur):
+                continue  # ids are consecutive per pair: a page that skips some is stale
+            if max_id is None and first_seen != lowest:
+                first_seen = lowest  # ask again: two answers that agree pick the first trade
                 continue
-            stale = 0
+            stale = {}
             keep, stop = recs, False
             if until_ns is not None:
                 keep = [r for r in recs if r.time_ns < until_ns]
                 stop = len(keep) < len(recs)
-            if start_ns is not None:
-                keep = [r for r in keep if r.time_ns >= start_ns]
             max_id = max([r.trade_id for r in keep], default=max_id) if stop else max(r.trade_id for r in recs)
             # resume point: inside the page when the window ends there, else Kraken's `last`, never backwards
             nxt = max([r.time_ns for r in keep], default=since) if stop else max(since, last)

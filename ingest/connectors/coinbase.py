@@ -176,11 +176,19 @@ class Coinbase(Connector):
 
     klines = candles
 
-    def trade_at_or_before(self, symbol: str, trade_id: int) -> CoinbaseTrade | None:
-        """The newest trade with id <= trade_id (one `after=trade_id+1&limit=1` probe), None when none."""
-        page = self.trades(symbol, after=trade_id + 1, limit=1)
-        good = [t for t in page.records if t.trade_id <= trade_id]
-        return max(good, key=lambda t: t.trade_id) if good else None
+    def trade_at_or_before(self, symbol: str, trade_id: int, patience: int = 8) -> CoinbaseTrade | None:
+        """The newest trade with id <= trade_id (an `after=trade_id+1&limit=1` probe); None only when the venue
+        answers an EMPTY page (no such trade). A non-empty page with only newer ids (an overlapping or stale
+        page) is asked again."""
+        for _ in range(patience):
+            page = self.trades(symbol, after=trade_id + 1, limit=1)
+            if not page.records:
+                return None
+            good = [t for t in page.records if t.trade_id <= trade_id]
+            if good:
+                return max(good, key=lambda t: t.trade_id)
+        raise ParseError(f"coinbase kept answering trades newer than after={trade_id + 1}", venue=VENUE,
+                         symbol=symbol, cursor=f"after={trade_id + 1}")
 
     def first_trade_id_at(self, symbol: str, when: dt.datetime, newest: CoinbaseTrade | None = None,
                           max_probes: int = 200) -> int | None:
