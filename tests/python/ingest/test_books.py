@@ -77,3 +77,27 @@ def test_books_unknown_symbol_fails_naming_it(tmp_lake: Path, live_sandbox: obje
     err = capsys.readouterr().err
     assert "NOPEUSDT" in err and "binance" in err
     assert not list(tmp_lake.rglob("*.parquet"))
+
+
+def test_response_with_missing_field_stops_and_keeps_only_complete_rows(tmp_lake: Path) -> None:
+    import httpx
+
+    from ingest.books import poll_books
+    from ingest.bronze.writer import BronzeWriter
+    from ingest.errors import ParseError
+    from ingest.http import HttpClient
+
+    bodies = iter([
+        {"lastUpdateId": 7, "bids": [["100.0", "1.0"]], "asks": [["101.0", "2.0"]]},
+        {"lastUpdateId": 8, "asks": [["101.0", "2.0"]]},  # no "bids"
+    ])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=next(bodies), headers={"X-MBX-USED-WEIGHT-1M": "5"})
+
+    with HttpClient(transport=httpx.MockTransport(handler), base_urls={"binance": "http://binance.test"},
+                    max_attempts=1) as client, pytest.raises(ParseError) as err:
+        poll_books(client, [("binance", "BTCUSDT")], interval_s=0.05, duration_s=1.0, writer=BronzeWriter())
+    assert "bids" in str(err.value) and "BTCUSDT" in str(err.value)
+    [row] = bronze(tmp_lake, "raw_binance_depth")  # the complete first poll is kept, nothing of the second
+    assert row["lastUpdateId"] == 7 and row["bids"] == [["100.0", "1.0"]]
