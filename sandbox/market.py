@@ -38,7 +38,7 @@ DT = STEP_NS / 1e9
 KAPPA = 0.06  # drift per unit flow, in sigma units per second
 FLOW_TAU_S = 20.0
 SIGN_BETA = 1.0
-SIGN_PERSISTENCE = 0.3  # probability that a taker order copies the previous order's side
+SIGN_PERSISTENCE = 0.1  # probability that a taker order copies the previous order's side
 IMBALANCE_BETA = 0.5  # log touch-size imbalance per unit flow
 LEVEL_REFRESH_STEPS = 25  # a resting level beyond the touch changes about every 2.5 s
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -261,7 +261,9 @@ class Market:
         bid_top = np.maximum(1, np.exp(top_mu + IMBALANCE_BETA * np.round(lat.flow, 1) + 0.6 * noise_b))
         ask_top = np.maximum(1, np.exp(top_mu - IMBALANCE_BETA * np.round(lat.flow, 1) + 0.6 * noise_a))
         # Taker orders: Poisson per step, rate scaled by volatility and |flow| (normalised to the spec's mean).
-        activity = np.sqrt(lat.sigma) * (1.0 + 0.4 * np.abs(lat.flow))
+        # (a fast log-normal "burstiness" factor with ~5 s memory makes arrivals cluster like real ones)
+        burst = np.exp(_ou(rng.standard_normal(n), 50.0, 0.8))
+        activity = np.sqrt(lat.sigma) * (1.0 + 0.4 * np.abs(lat.flow)) * burst
         activity /= activity.mean()
         order_rate = spec.fills_per_s / spec.fills_per_order
         counts = rng.poisson(order_rate * DT * activity)
@@ -286,6 +288,10 @@ class Market:
         f_buy = o_buy[f_order]
         price = np.where(f_buy, ask[f_step], bid[f_step])
         t_ns = o_t[f_order]
+        if spec.venue == "coinbase":  # Coinbase stamps each fill of an order a few µs apart (matching engine order)
+            first = np.r_[0, np.flatnonzero(np.diff(f_order)) + 1]
+            k = np.arange(n_fills) - np.repeat(first, np.diff(np.r_[first, n_fills]))
+            t_ns = t_ns + k * 7_000
         keep = t_ns < self.end_ns
         f_order, f_step, f_buy, price, qty, t_ns = (a[keep] for a in (f_order, f_step, f_buy, price, qty, t_ns))
         # Ids: per venue and symbol, increasing, large, roughly continuous across windows.

@@ -280,7 +280,7 @@ class SandboxServer:
         return self.app.fault_log
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox:{self.port}",
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"sandbox:{self.port}",
                                         daemon=True)
         self._thread.start()
         return self

@@ -60,24 +60,24 @@ ASSET_SPECS = {
 
 # Spread and size shapes: calibrated against the real Binance BTCUSDT ticks/quotes (2021-01-08), the real Kraken
 # XBTUSDT trades (2025-11) and the real Coinbase BTC-USD trades (2016-05); see CALIBRATION.md.
-_B_SPREAD = ((1, 0.55), (2, 0.15), (3, 0.1), (5, 0.1), (10, 0.06), (30, 0.04))
+_B_SPREAD = ((1, 0.5), (2, 0.05), (20, 0.05), (150, 0.1), (350, 0.12), (700, 0.1), (1500, 0.08))
 _C_SPREAD = ((1, 0.45), (2, 0.2), (4, 0.15), (8, 0.12), (20, 0.08))
 _K_SPREAD = ((1, 0.5), (2, 0.2), (5, 0.15), (10, 0.1), (25, 0.05))
 
 MARKETS: dict[tuple[str, str], MarketSpec] = {
     m.key: m
     for m in (
-        MarketSpec("binance", "BTC", "BTCUSDT", 2, 5, 6.0, 1.37, -5.2, 1.9, 0.03, 1.6, _B_SPREAD, (2.0, 12.0),
+        MarketSpec("binance", "BTC", "BTCUSDT", 2, 5, 6.0, 1.37, -5.2, 2.1, 0.03, 1.6, _B_SPREAD, (2.0, 12.0),
                    0.4, 0.3, 0.08, -2.5, 3_000_000_000, 0),
-        MarketSpec("binance", "ETH", "ETHUSDT", 2, 4, 4.5, 1.37, -3.0, 1.9, 0.03, 1.6, _B_SPREAD, (2.0, 12.0),
+        MarketSpec("binance", "ETH", "ETHUSDT", 2, 4, 4.5, 1.37, -3.0, 2.1, 0.03, 1.6, _B_SPREAD, (2.0, 12.0),
                    0.4, 0.3, 0.15, -0.5, 1_500_000_000, 0),
-        MarketSpec("coinbase", "BTC", "BTC-USD", 2, 8, 3.0, 1.3, -4.2, 1.45, 0.03, 1.6, _C_SPREAD, (40.0, 120.0),
+        MarketSpec("coinbase", "BTC", "BTC-USD", 2, 8, 3.0, 2.0, -4.2, 1.45, 0.06, 1.2, _C_SPREAD, (40.0, 120.0),
                    0.0, 0.4, 0.08, -2.0, 500_000_000, 1),
-        MarketSpec("coinbase", "ETH", "ETH-USD", 2, 8, 2.2, 1.3, -2.1, 1.45, 0.03, 1.6, _C_SPREAD, (40.0, 120.0),
+        MarketSpec("coinbase", "ETH", "ETH-USD", 2, 8, 2.2, 2.0, -2.1, 1.45, 0.06, 1.2, _C_SPREAD, (40.0, 120.0),
                    0.0, 0.4, 0.15, 0.0, 400_000_000, 1),
-        MarketSpec("kraken", "BTC", "XBTUSD", 1, 8, 0.8, 1.7, -5.2, 2.3, 0.03, 1.5, _K_SPREAD, (150.0, 400.0),
+        MarketSpec("kraken", "BTC", "XBTUSD", 1, 8, 0.8, 1.7, -5.2, 2.6, 0.01, 1.5, _K_SPREAD, (150.0, 400.0),
                    -0.3, 0.6, 0.1, -2.2, 60_000_000, 2),
-        MarketSpec("kraken", "ETH", "ETHUSD", 2, 8, 0.6, 1.7, -3.0, 2.3, 0.03, 1.5, _K_SPREAD, (150.0, 400.0),
+        MarketSpec("kraken", "ETH", "ETHUSD", 2, 8, 0.6, 1.7, -3.0, 2.6, 0.01, 1.5, _K_SPREAD, (150.0, 400.0),
                    -0.3, 0.6, 0.15, 0.0, 40_000_000, 2),
     )
 }

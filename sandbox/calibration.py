@@ -1,0 +1,144 @@
+"""Measure the statistics the sandbox is calibrated to, on the REAL samples and on the simulated market, with the
+same code. Re-run:
+
+    .venv/bin/python -m sandbox.calibration            # prints the markdown table of sandbox/CALIBRATION.md
+
+Real samples (../shared/data/real, see each PROVENANCE.md): Binance BTCUSDT ticks and top-of-book of
+2021-01-08 (nautilus-binance-ticks), Kraken XBTUSDT REST trades of 2025-11-10 (nautilus-kraken-rest) and
+Coinbase BTC-USD REST trades of 2016-05-12 (coinbase-pro-node-rest-trades).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from schemahub import config
+
+
+@dataclass
+class Trades:
+    """Trades of one sample: time (ns), size (base units), taker bought?"""
+
+    t_ns: np.ndarray
+    qty: np.ndarray
+    buy: np.ndarray
+
+
+def trade_stats(tr: Trades, time_res_ns: int) -> dict[str, float]:
+    """Shape statistics of a trade sample; times are compared at `time_res_ns` resolution (1 ms for Binance)."""
+    t = tr.t_ns // time_res_ns
+    gaps = np.diff(t).astype(float)
+    dur_s = (tr.t_ns[-1] - tr.t_ns[0]) / 1e9
+    new_order = np.r_[True, (np.diff(t) > 0) | (tr.buy[1:] != tr.buy[:-1])]
+    sign = np.where(tr.buy, 1.0, -1.0)
+    lq = np.log(tr.qty)
+    return {
+        "trades per second": len(t) / dur_s,
+        "share of trades at the same time as the previous one": float((gaps == 0).mean()),
+        "inter-arrival coefficient of variation": float(gaps.std() / gaps.mean()),
+        "fills per taker order (same time and side)": len(t) / float(new_order.sum()),
+        "median trade size (base units)": float(np.median(tr.qty)),
+        "sd of log trade size": float(lq.std()),
+        "p99 / p50 trade size": float(np.quantile(tr.qty, 0.99) / np.median(tr.qty)),
+        "lag-1 autocorrelation of trade signs": float(np.corrcoef(sign[:-1], sign[1:])[0, 1]),
+        "share of taker buys": float(tr.buy.mean()),
+    }
+
+
+def spread_stats(bid: np.ndarray, ask: np.ndarray, tick: float) -> dict[str, float]:
+    spread = ask - bid
+    mid = (ask + bid) / 2
+    return {
+        "median spread (ticks)": float(np.median(np.round(spread / tick))),
+        "share of quotes at a 1-tick spread": float((np.round(spread / tick) <= 1).mean()),
+        "median spread (bp)": float(np.median(spread / mid * 1e4)),
+        "mean spread (bp)": float(np.mean(spread / mid * 1e4)),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ real samples
+def real_binance(real: Path) -> tuple[Trades, dict[str, float]]:
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(real / "nautilus-binance-ticks" / "btcusdt-trades.parquet")
+    ts = t.column("timestamp").cast("int64").to_numpy() * 1_000_000  # ms -> ns
+    trades = Trades(ts, t.column("quantity").to_numpy(),
+                    np.array([v == "False" for v in t.column("buyer_maker").to_pylist()]))
+    q = pq.read_table(real / "nautilus-binance-ticks" / "btcusdt-quotes.parquet")
+    return trades, spread_stats(q.column("bid").to_numpy(), q.column("ask").to_numpy(), 0.01)
+
+
+def real_kraken(real: Path) -> Trades:
+    body = json.loads((real / "nautilus-kraken-rest" / "http_trades.json").read_text(), parse_float=Decimal)
+    rows = body["result"]["XBTUSDT"]
+    return Trades(np.array([int(r[2] * 10**9) for r in rows]), np.array([float(r[1]) for r in rows]),
+                  np.array([r[3] == "b" for r in rows]))
+
+
+def real_coinbase(real: Path) -> Trades:
+    pages = json.loads((real / "coinbase-pro-node-rest-trades" / "pubclient_stream_trades.json").read_text())
+    rows = sorted({r["trade_id"]: r for p in pages for r in p["response"]}.values(), key=lambda r: r["trade_id"])
+    t = np.array([int(dt.datetime.fromisoformat(r["time"].replace("Z", "+00:00")).timestamp() * 1e6) * 1000
+                  for r in rows])
+    return Trades(t, np.array([float(r["size"]) for r in rows]), np.array([r["side"] == "sell" for r in rows]))
+
+
+# ------------------------------------------------------------------------------------------------ sandbox
+def sandbox_trades(market, venue: str, asset: str) -> Trades:
+    tape = market.tape(venue, asset)
+    return Trades(tape.t_ns, tape.qty / 10.0**tape.spec.lot_decimals, tape.buy)
+
+
+def table(seed: int = 7, hours: float = 1.0, real: Path | None = None) -> str:
+    """The calibration table as markdown."""
+    from sandbox.market import Market
+
+    real = real or config.PROJECT_ROOT.parent / "shared" / "data" / "real"
+    end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    m = Market(seed, end - dt.timedelta(hours=hours), end)
+    try:
+        shown = "../" + real.resolve().relative_to(config.PROJECT_ROOT.parent.resolve()).as_posix()
+    except ValueError:
+        shown = str(real)
+    lines = [f"Sandbox: seed {seed}, {hours:g} h ending {end:%Y-%m-%d %H:%M} UTC. Real samples: {shown}", ""]
+
+    def block(title: str, real_stats: dict[str, float] | None, sim_stats: dict[str, float]) -> None:
+        lines.extend([f"### {title}", "", "| statistic | real | sandbox |", "|---|---:|---:|"])
+        for k, v in sim_stats.items():
+            r = "n/a" if real_stats is None else f"{real_stats[k]:.4g}"
+            lines.append(f"| {k} | {r} | {v:.4g} |")
+        lines.append("")
+
+    have = real.is_dir()
+    rb, rq = real_binance(real) if have else (None, None)
+    tape = m.tape("binance", "BTC")
+    block("Binance BTCUSDT trades (real: 2021-01-08 ticks)", trade_stats(rb, 10**6) if rb else None,
+          trade_stats(sandbox_trades(m, "binance", "BTC"), 10**6))
+    block("Binance BTCUSDT top of book (real: 2021-01-08 quotes)", rq,
+          spread_stats(tape.bid * 0.01, tape.ask * 0.01, 0.01))
+    block("Kraken XBTUSD trades (real: XBTUSDT 2025-11-10 REST page)",
+          trade_stats(real_kraken(real), 100) if have else None, trade_stats(sandbox_trades(m, "kraken", "BTC"), 100))
+    block("Coinbase BTC-USD trades (real: 2016-05-12 REST pages)",
+          trade_stats(real_coinbase(real), 1000) if have else None,
+          trade_stats(sandbox_trades(m, "coinbase", "BTC"), 1000))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--hours", type=float, default=1.0)
+    p.add_argument("--real", type=Path, default=None, help="folder of the real samples (default ../shared/data/real)")
+    a = p.parse_args(argv)
+    print(table(a.seed, a.hours, a.real))
+
+
+if __name__ == "__main__":
+    main()
