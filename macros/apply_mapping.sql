@@ -1,3 +1,5 @@
+-- noqa: disable=LT02
+-- (Jinja macro file: LT02 would judge the indentation of Jinja control flow as SQL layout.)
 {#-
     The SchemaHub mapping engine: ONE macro turns a bronze table into a staging relation, driven by the
     declarative mapping file config/mappings/<venue>_<dataset>.yaml (SchemaHub mapping format), read when
@@ -82,7 +84,8 @@
       Kraken   {column: side, rule: taker_side, taker: {b: BUY, s: SELL}}
     A value outside the map (or null) stops the query with an error naming the table and value. -#}
     {%- if side.taker is not mapping or side.taker | length == 0 -%}
-        {{ exceptions.raise_compiler_error("mapping " ~ where ~ ": side needs a `taker` map of raw value -> BUY/SELL") }}
+        {{ exceptions.raise_compiler_error(
+            "mapping " ~ where ~ ": side needs a `taker` map of raw value -> BUY/SELL") }}
     {%- endif -%}
     {%- set raw = 'lower(cast("' ~ side.column ~ '" as varchar))' -%}
     case {{ raw }}
@@ -100,7 +103,8 @@
 {% macro mapping_path(source_table) %}
 {#- config/mappings/<venue>_<dataset>.yaml for bronze table raw_<venue>_<dataset>, under the project root
     (env SCHEMAHUB_HOME, which the Makefile sets; else the current directory, dbt's project dir). -#}
-    {{- return(env_var('SCHEMAHUB_HOME', '.') ~ '/config/mappings/' ~ source_table | replace('raw_', '', 1) ~ '.yaml') -}}
+    {%- set stem = source_table | replace('raw_', '', 1) -%}
+    {{- return(env_var('SCHEMAHUB_HOME', '.') ~ '/config/mappings/' ~ stem ~ '.yaml') -}}
 {% endmacro %}
 
 
@@ -149,7 +153,8 @@ select * from {{ bronze }}
         '_source': 'source', '_source_ingest_ts': 'ingest_ts', '_recv_ts': 'recv_ts', '_source_uri': 'source_uri',
         '_source_checksum': 'source_checksum', '_raw_payload': 'raw_payload', 'date': 'bronze_date'} -%}
     {%- for target in transforms if target not in m.mappings.values() -%}
-        {{ exceptions.raise_compiler_error("mapping " ~ m.source ~ ": transform for '" ~ target ~ "', which no mapping produces") }}
+        {{ exceptions.raise_compiler_error(
+            "mapping " ~ m.source ~ ": transform for '" ~ target ~ "', which no mapping produces") }}
     {%- endfor -%}
 with
 

@@ -1,3 +1,5 @@
+-- noqa: disable=LT02
+-- (Jinja macro file: LT02 would judge the indentation of Jinja control flow as SQL layout.)
 {% macro bronze_glob(table_name) %}
     {{- return(target.external_root ~ '/bronze/' ~ table_name ~ '/*/*/*.parquet') -}}
 {% endmacro %}
@@ -43,7 +45,8 @@
     {%- for node in graph.sources.values() if node.source_name == 'bronze' -%}
         {%- set count_sql = "select count(*) from glob('" ~ bronze_glob(node.name) ~ "')" -%}
         {%- set n_files = run_query(count_sql).columns[0].values()[0] -%}
-        {%- do run_query('create or replace view bronze."' ~ node.name ~ '" as ' ~ bronze_relation_sql(node, n_files > 0)) -%}
+        {%- set view_sql = bronze_relation_sql(node, n_files > 0) -%}
+        {%- do run_query('create or replace view bronze."' ~ node.name ~ '" as ' ~ view_sql) -%}
         {%- do registered.append(node.name ~ ':' ~ n_files) -%}
     {%- endfor -%}
     {%- do log('bronze views (table:files): ' ~ registered | join(', '), info=true) -%}

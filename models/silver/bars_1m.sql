@@ -47,7 +47,7 @@ traded_minutes as (
         open_time,
         any_value(canonical_symbol) as canonical_symbol,
         any_value(base) as base,
-        any_value(quote) as quote,
+        any_value(quote) as quote,  -- noqa: RF04
         any_value(trade_date) as trade_date,
         first(price order by trade_us, trade_id) as open_price,
         max(price) as high_price,
@@ -83,7 +83,7 @@ day_spans as (
         trade_date,
         any_value(canonical_symbol) as canonical_symbol,
         any_value(base) as base,
-        any_value(quote) as quote,
+        any_value(quote) as quote,  -- noqa: RF04
         min(open_time) as first_open_time,
         max(open_time) as last_open_time
     from traded_minutes

@@ -5,32 +5,14 @@
 
 with
 
-{% for staging_model in var('depth_staging_models') %}
-{%- set rel = ref(staging_model) %}
-{{ staging_model }} as (
-    select
-        exchange,
-        symbol,
-        canonical_symbol,
-        base,
-        quote,
-        {{ staging_column(rel, 'event_ts', 'timestamp with time zone') }} as event_ts,
-        recv_ts,
-        ingest_ts,
-        {{ staging_column(rel, 'last_update_id', 'bigint') }} as last_update_id,
-        bids,
-        asks,
-        source
-    from {{ rel }}
-    where {{ lake_date_filter('bronze_date', 1) }}
-),
-{% endfor %}
-
 unioned as (
-    {% for staging_model in var('depth_staging_models') %}
-        select * from {{ staging_model }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ union_staging(var('depth_staging_models'), [
+        ['exchange', 'varchar'], ['symbol', 'varchar'], ['canonical_symbol', 'varchar'], ['base', 'varchar'],
+        ['quote', 'varchar'], ['event_ts', 'timestamp with time zone'], ['recv_ts', 'timestamp with time zone'],
+        ['ingest_ts', 'timestamp with time zone'], ['last_update_id', 'bigint'],
+        ['bids', 'struct(price double, quantity double)[]'], ['asks', 'struct(price double, quantity double)[]'],
+        ['source', 'varchar'],
+    ], 'bronze_date', 1) }}
 ),
 
 timed as (

@@ -29,6 +29,14 @@ thresholds as (
     select * from {{ ref('trade_size_thresholds') }}
 ),
 
+default_thresholds as (
+    select
+        medium_min_notional,
+        large_min_notional
+    from thresholds
+    where base = '*'
+),
+
 timed as (
     select
         *,
@@ -56,7 +64,7 @@ sized as (
         coalesce(own.large_min_notional, fallback.large_min_notional) as large_min_notional
     from with_mid
     left join thresholds as own on with_mid.base = own.base
-    cross join (select * from thresholds where base = '*') as fallback
+    cross join default_thresholds as fallback
 ),
 
 final as (
@@ -69,7 +77,7 @@ final as (
         price,
         quantity,
         notional,
-        trade_ms as "timestamp",
+        trade_ms as timestamp,  -- noqa: RF04
         side = 'SELL' as is_buyer_maker,
         side,
         case
@@ -85,7 +93,7 @@ final as (
             partition by exchange, symbol, trade_date
             order by trade_ts, trade_id
         ) as sequence_number,
-        {{ source_channel('source') }} as source,
+        {{ source_channel('source') }} as source,  -- noqa: RF04
         source as source_detail,
         cast(epoch_ms(coalesce(recv_ts, ingest_ts)) - trade_ms as integer) as ingest_latency_ms,
         {{ created_ts_ms() }} as created_ts,

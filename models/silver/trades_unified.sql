@@ -6,32 +6,13 @@
 
 with
 
-{% for staging_model in var('trade_staging_models') %}
-{{ staging_model }} as (
-    select
-        exchange,
-        symbol,
-        canonical_symbol,
-        base,
-        quote,
-        cast(trade_id as bigint) as trade_id,
-        side,
-        price,
-        quantity,
-        trade_ts,
-        ingest_ts,
-        recv_ts,
-        source
-    from {{ ref(staging_model) }}
-    where {{ lake_date_filter('bronze_date') }}
-),
-{% endfor %}
-
 unioned as (
-    {% for staging_model in var('trade_staging_models') %}
-        select * from {{ staging_model }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ union_staging(var('trade_staging_models'), [
+        ['exchange', 'varchar'], ['symbol', 'varchar'], ['canonical_symbol', 'varchar'], ['base', 'varchar'],
+        ['quote', 'varchar'], ['trade_id', 'bigint'], ['side', 'varchar'], ['price', 'double'],
+        ['quantity', 'double'], ['trade_ts', 'timestamp with time zone'],
+        ['ingest_ts', 'timestamp with time zone'], ['recv_ts', 'timestamp with time zone'], ['source', 'varchar'],
+    ], 'bronze_date') }}
 ),
 
 deduplicated as (

@@ -8,7 +8,9 @@ bars as (
 
 violations as (
     select
-        *,
+        exchange,
+        symbol,
+        open_time,
         case
             when low_price > least(open_price, close_price) then 'low above open/close'
             when high_price < greatest(open_price, close_price) then 'high below open/close'

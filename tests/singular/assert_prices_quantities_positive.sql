@@ -1,4 +1,4 @@
--- Prices and quantities are strictly positive in every trade and every book level.
+-- Prices and quantities are strictly positive in every trade and every stored book level.
 with
 
 trades as (
@@ -6,29 +6,27 @@ trades as (
         'trades_unified' as relation,
         exchange,
         symbol,
-        cast(trade_id as varchar) as row_key,
-        price,
-        quantity
+        cast(trade_id as varchar) as row_key
     from {{ ref('trades_unified') }}
+    where not (price > 0 and quantity > 0)
 ),
 
-book_levels as (
+books as (
     select
         'orderbook_snapshots' as relation,
         exchange,
         symbol,
-        cast(snapshot_ts as varchar) as row_key,
-        lvl.price,
-        lvl.quantity
-    from {{ ref('orderbook_snapshots') }},
-        unnest(list_concat(bid_levels, ask_levels)) as levels (lvl)
+        cast(snapshot_ts as varchar) as row_key
+    from {{ ref('orderbook_snapshots') }}
+    where
+        not {{ levels_all_positive('bid_levels') }}
+        or not {{ levels_all_positive('ask_levels') }}
 ),
 
-checked as (
+violations as (
     select * from trades
     union all
-    select * from book_levels
+    select * from books
 )
 
-select * from checked
-where not (price > 0 and quantity > 0)
+select * from violations

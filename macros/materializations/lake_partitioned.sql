@@ -16,37 +16,6 @@
     creates one directory level only: `python -m schemahub.lakedirs` or the Makefile's mkdir).
 -#}
 
-{% macro lake_window_is_set() %}
-    {{- return(var('start_date', none) is not none or var('end_date', none) is not none) -}}
-{% endmacro %}
-
-
-{% macro lake_date_filter(date_expr, lookback_days=0) %}
-{#- `true`, or the predicate keeping [start_date - lookback_days, end_date] for a date expression. -#}
-    {%- set start = var('start_date', none) -%}
-    {%- set end = var('end_date', none) -%}
-    {%- if start is none and end is none -%}
-        true
-    {%- else -%}
-        (
-            true
-            {%- if start is not none %}
-                and {{ date_expr }} >= cast('{{ start }}' as date) - {{ lookback_days | int }}
-            {%- endif %}
-            {%- if end is not none %}
-                and {{ date_expr }} <= cast('{{ end }}' as date)
-            {%- endif %}
-        )
-    {%- endif -%}
-{% endmacro %}
-
-
-{% macro lake_location(relation, model_node) %}
-    {%- set layer = model_node.fqn[1] if model_node.fqn | length > 2 else 'silver' -%}
-    {{- return(config.get('location') or (target.external_root ~ '/' ~ layer ~ '/' ~ relation.identifier)) -}}
-{% endmacro %}
-
-
 {% materialization lake_partitioned, adapter='duckdb' %}
     {%- set partition_by = config.require('partition_by') -%}
     {%- set partition_cols = [partition_by] if partition_by is string else partition_by -%}
