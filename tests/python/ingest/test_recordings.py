@@ -363,3 +363,20 @@ def test_missed_trades_never_hide_behind_a_file_name(tmp_lake: Path, tmp_path: P
     assert main(["import-recording", str(rec)]) == 0
     assert BronzeWriter().covered_ranges("raw_binance_trades", "BTCUSDT") == [(5, 6), (8, 10), (14, 14)]
     assert sorted(r["id"] for r in bronze(tmp_lake, "raw_binance_trades")) == [5, 6, 8, 9, 10, 14]
+
+
+def test_sandbox_recordings_without_drops_rebuild_without_gaps(tmp_path: Path) -> None:
+    recordings = pytest.importorskip("sandbox.recordings")
+    import datetime as dt
+
+    from sandbox.market import Market
+
+    start = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+    files = recordings.write_recordings(Market(7, start, start + dt.timedelta(seconds=30), ("BTC",)), tmp_path)
+    for venue in ("binance", "coinbase", "kraken"):
+        rows, counts = run([f for f in files if f.parts[-3] == venue], venue)
+        assert counts.get("gaps", 0) == 0, venue
+        updates = sum(1 for r in rows if r.table == f"raw_{venue}_depth_updates")
+        applied = counts.get("diffs_applied", 0) + counts.get("updates_applied", 0)
+        assert updates > 200 and applied == updates, venue  # every diff applied to a verified book
+    assert counts["checksums_ok"] == counts["snapshots"] + counts["updates_applied"]  # kraken: every message
