@@ -142,9 +142,7 @@ def open_catalog(settings: CatalogSettings | None = None, *, create: bool = True
     if sqlite is not None:
         sqlite.parent.mkdir(parents=True, exist_ok=True)
     try:
-        catalog = _load_with_retry(load_catalog, settings)
-        if create:
-            catalog.create_namespace_if_not_exists(settings.namespace)
+        catalog = _load_with_retry(load_catalog, settings, create=create)
     except SchemaHubError:
         raise
     except Exception as exc:
@@ -152,15 +150,20 @@ def open_catalog(settings: CatalogSettings | None = None, *, create: bool = True
     return catalog
 
 
-def _load_with_retry(load_catalog, settings: CatalogSettings) -> Catalog:  # type: ignore[no-untyped-def]
-    """Two processes opening a fresh SQLite catalog race to create its tables; the loser retries."""
-    from sqlalchemy.exc import OperationalError
+def _load_with_retry(load_catalog, settings: CatalogSettings, *, create: bool) -> Catalog:  # type: ignore[no-untyped-def]
+    """Open the catalog (and its namespace). Two processes opening a fresh SQLite catalog race to create its
+    tables and namespace rows (pyiceberg lets the IntegrityError / "table exists" through); the loser retries
+    and then finds them made."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
     from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random
 
-    @retry(retry=retry_if_exception_type(OperationalError), stop=stop_after_attempt(5),
+    @retry(retry=retry_if_exception_type((OperationalError, IntegrityError)), stop=stop_after_attempt(6),
            wait=wait_random(0.05, 0.3), reraise=True)
     def load() -> Catalog:
-        return load_catalog(CATALOG_NAME, **settings.properties())
+        catalog = load_catalog(CATALOG_NAME, **settings.properties())
+        if create:
+            catalog.create_namespace_if_not_exists(settings.namespace)
+        return catalog
 
     return load()
 

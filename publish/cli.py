@@ -65,7 +65,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     dates = parse_dates(args.dates) if args.dates else None
     results = publish(tables, gold=args.gold, dates=dates, dry_run=args.dry_run, settings=settings)
     console = Console()
-    out = Table(title=f"Iceberg publish ({settings.describe()})")
+    console.print(f"Iceberg: {settings.describe()}", soft_wrap=True)
+    out = Table()
     for col in ("table", "days", "rows", "snapshot", "attempts", "result"):
         out.add_column(col)
     for r in results:

@@ -99,14 +99,18 @@ def publish(
     sources: list[Source] = [source_for(name, lake) for name in tables]
     if gold:
         sources += [GoldSource(m) for m in gold_models(lake) if m not in {s.name for s in sources}]
-    catalog = open_catalog(settings)
+    catalog = None if dry_run and _missing_sqlite(settings) else open_catalog(settings)
     run_id = uuid.uuid4().hex[:12]
     return [publish_source(catalog, settings, lake, src, dates=dates, dry_run=dry_run, run_id=run_id,
                            progress=progress) for src in sources]
 
 
+def _missing_sqlite(settings: CatalogSettings) -> bool:
+    return settings.sqlite_path is not None and not settings.sqlite_path.exists()
+
+
 def publish_source(
-    catalog: Catalog,
+    catalog: Catalog | None,
     settings: CatalogSettings,
     lake: Lake,
     src: Source,
@@ -137,7 +141,7 @@ def publish_source(
 class _Job:
     """State of publishing one table across attempts: prepared data files are reused when still valid."""
 
-    def __init__(self, catalog: Catalog, ident: str, lake: Lake, src: Source, run_id: str, progress: bool) -> None:
+    def __init__(self, catalog: Catalog | None, ident: str, lake: Lake, src: Source, run_id: str, progress: bool) -> None:
         self.catalog, self.ident, self.lake, self.src, self.run_id, self.progress = (
             catalog, ident, lake, src, run_id, progress)
         self.prepared: dict[tuple[Any, ...], _Prepared] = {}
@@ -231,6 +235,8 @@ class _Job:
         from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
         from pyiceberg.transforms import DayTransform, IdentityTransform
 
+        if self.catalog is None:  # dry run before anything was published
+            return None
         try:
             return self.catalog.load_table(self.ident)
         except NoSuchTableError:
