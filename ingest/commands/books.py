@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "http lines), rebuild each book by the venue's rules (Binance U/u, Coinbase sequence, Kraken "
                     "CRC32) and write trades, best bid/ask, depth updates, book snapshots every "
                     "--snapshot-interval and an explicit raw_book_gaps row for every gap.")
-    r.add_argument("files", nargs="+", metavar="FILE", help="recording files (.gz/.zst are read too); files of "
-                                                            "one venue are merged by receive time")
+    r.add_argument("files", nargs="+", metavar="FILE", help="recording files or folders of them (.gz/.zst are read "
+                                                            "too); files of one venue are merged by receive time")
     r.add_argument("--venue", default="auto", choices=("auto", "binance", "coinbase", "kraken"))
     r.add_argument("--snapshot-interval", default="1s", help="book snapshot period of the rebuilt book")
     r.add_argument("--depth", type=int, default=25, help="levels per side in the book snapshots")

@@ -103,11 +103,26 @@ def rebuild(files: list[str], rb: Rebuilder, on_line: Callable[[], None] | None 
         yield row
 
 
+def expand(paths: Iterable[str]) -> list[str]:
+    """Files as given; a directory stands for every non-hidden file below it (e.g. the sandbox's
+    `<out>/<venue>/<symbol>/<date>.rec` tree)."""
+    out: list[str] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(str(f) for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            if not found:
+                raise RecordingError(f"{p}: directory holds no recording files")
+            out += found
+        else:
+            out.append(str(p))
+    return out
+
+
 def group_files(files: Iterable[str], venue: str) -> dict[str, list[str]]:
     if venue != "auto" and venue not in REBUILDERS:
         raise RecordingError(f"unknown venue {venue!r}; expected auto, {', '.join(REBUILDERS)}")
     groups: dict[str, list[str]] = defaultdict(list)
-    for f in files:
+    for f in expand(files):
         groups[venue if venue != "auto" else detect_venue(f)].append(str(f))
     return dict(groups)
 

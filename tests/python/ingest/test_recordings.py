@@ -250,7 +250,7 @@ def test_cli_import_writes_bronze_with_gap_records_and_is_idempotent(tmp_lake: P
     [snap] = bronze(tmp_lake, "raw_binance_depth")
     assert snap["lastUpdateId"] == 101 and snap["bids"] == [["100.0", "2.0"]]
     files = sorted(p.relative_to(tmp_lake) for p in tmp_lake.rglob("*.parquet"))
-    assert main(["import-recording", str(rec)]) == 0
+    assert main(["import-recording", str(rec.parent)]) == 0  # a folder stands for the files below it
     assert sorted(p.relative_to(tmp_lake) for p in tmp_lake.rglob("*.parquet")) == files
 
 
