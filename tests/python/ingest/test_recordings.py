@@ -229,7 +229,8 @@ def test_malformed_line_names_file_and_line_and_writes_nothing(tmp_lake: Path, t
 
 def test_cli_import_writes_bronze_with_gap_records_and_is_idempotent(tmp_lake: Path, tmp_path: Path,
                                                                      capsys) -> None:
-    rec = write_rec(tmp_path / "b.rec", [
+    (tmp_path / "recs").mkdir()
+    rec = write_rec(tmp_path / "recs" / "b.rec", [
         _snap(T0, 100, [["100.0", "1.0"]], [["101.0", "1.0"]]),
         _depth(T0 + 100 * MS, 101, 101, [["100.0", "2.0"]], []),
         (T0 + 150 * MS, {"stream": "btcusdt@trade", "data": {"e": "trade", "E": 1717200000150, "s": "BTCUSDT",
