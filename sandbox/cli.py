@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
 
 BANNER_RULE = "=" * 78
@@ -130,6 +131,11 @@ def run(args: argparse.Namespace) -> int:
         "Ctrl-C to stop.",
     ]
     print(banner(lines), file=sys.stderr, flush=True)
+
+    def _stop(signum: int, frame: object) -> None:  # SIGTERM (e.g. from `make demo`) stops like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """The sandbox exchange HTTP server: a werkzeug WSGI app on 127.0.0.1 serving SIMULATED data in the REST dialects
-of Binance (/binance/api/v3/...), Coinbase Exchange (/coinbase/products/...) and Kraken (/kraken/0/public/...).
+of Binance (/binance/api/v3/...), Coinbase Exchange (/coinbase/products/...) and Kraken (/kraken/0/public/...),
+plus the Binance dump site (/binance-data/data/spot/..., see sandbox/venues/binance_dumps.py).
 
     from sandbox.server import SandboxConfig, SandboxServer
     with SandboxServer(SandboxConfig(seed=7, start=..., end=...), port=0) as sb:
@@ -28,6 +29,7 @@ from sandbox.market import Market
 from sandbox.specs import ASSETS
 from sandbox.venues.binance import WEIGHT_LIMIT, Binance
 from sandbox.venues.binance import error_reply as binance_error
+from sandbox.venues.binance_dumps import BinanceDumps
 from sandbox.venues.coinbase import Coinbase
 from sandbox.venues.common import SIM_HEADER, Ctx, Reply
 from sandbox.venues.kraken import Kraken
@@ -102,7 +104,7 @@ class SandboxApp:
     def __post_init__(self) -> None:
         start, end = self.config.window()
         self.market = Market(self.config.seed, start, end, tuple(self.config.symbols))
-        self.venues = {"binance": Binance(), "coinbase": Coinbase(), "kraken": Kraken()}
+        self.venues = {"binance": Binance(), "coinbase": Coinbase(), "kraken": Kraken(), "binance-data": BinanceDumps()}
         self.faults = FaultPlan(self.config.fault_rate, self.config.fault_seed, tuple(self.config.fault_kinds))
         scale = self.config.limit_scale
         self.binance_weights = BinanceWeights(round(WEIGHT_LIMIT * scale), self.config.binance_window_s,
@@ -146,7 +148,7 @@ class SandboxApp:
         sub = "/" + (parts[2] if len(parts) > 2 else "")
         if venue not in self.venues:
             return Reply.json({"message": f"SchemaHub sandbox: unknown venue prefix {venue!r}; use /binance, "
-                                          "/coinbase or /kraken"}, 404), venue
+                                          "/coinbase, /kraken or /binance-data"}, 404), venue
         handler = self.venues[venue]
         args = request.args
         with self._lock:
@@ -200,6 +202,8 @@ class SandboxApp:
         return None
 
     def _throttle(self, venue: str, sub: str, args: Any, headers: list[tuple[str, str]]) -> Reply | None:
+        if venue == "binance-data":  # the dump site is a CDN: no request limits
+            return None
         if venue == "binance":
             verdict = self.binance_weights.admit(self.venues["binance"].weight(sub, args))
             headers.append(("X-MBX-USED-WEIGHT-1M", str(verdict.used)))
