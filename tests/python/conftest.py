@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -96,7 +97,7 @@ def moto_server() -> Iterator[MotoServer]:
 @pytest.fixture
 def s3_lake(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
     """LAKE_ROOT on a fresh bucket of the moto server; returns the s3:// root."""
-    bucket = "lake-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
+    bucket = ("lake-" + re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()))[:50].strip("-")
     moto_server.create_bucket(bucket)
     for key, value in moto_server.env(bucket).items():
         monkeypatch.setenv(key, value)
