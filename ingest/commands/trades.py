@@ -62,6 +62,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.set_defaults(func=run_backfill)
 
+    k = sub.add_parser("klines", help="klines / candles / OHLC of a time window into bronze (for reconciliation)",
+                       description="Fetch closed bars (Binance klines, Coinbase candles, Kraken OHLC) of "
+                                   "[--since, --until) into bronze raw_<venue>_klines; one interval per table.")
+    k.add_argument("targets", nargs="*", metavar="VENUE|PRODUCT",
+                   help="venues (binance coinbase kraken) and/or products; default: every seed product")
+    add_lake_args(k)
+    k.add_argument("--interval", default="1m", help="bar length: 1m 5m 15m 1h 1d ... (default 1m)")
+    k.add_argument("--since", default=None, help="window start, ISO date/time UTC (default: --until minus 6 h)")
+    k.add_argument("--until", default=None, help="window end (exclusive), ISO date/time UTC (default: now)")
+    k.set_defaults(func=run_klines)
+
 
 def _check_sizes(page: int, batch: int, workers: int, page_flag: str) -> None:
     if not 1 <= page <= 1000:
@@ -243,3 +254,45 @@ def _backfill(jobs: list[Any], store: Any, writer: Any, lake: Any, args: argpars
     finally:
         progress.close()
     return _report(results, f"backfill into {lake.root}", time.monotonic() - t0)
+
+
+# -- klines ----------------------------------------------------------------------------------------------
+def run_klines(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ingest.bronze.writer import BronzeError, BronzeWriter
+    from ingest.errors import IngestError
+    from ingest.http import HttpClient
+    from ingest.klines import KlineRunner
+    from schemahub.storage import Lake
+
+    until = parse_when(args.until, "--until") if args.until else dt.datetime.now(dt.UTC).replace(microsecond=0)
+    since = parse_when(args.since, "--since") if args.since else until - dt.timedelta(hours=6)
+    if since >= until:
+        raise SchemaHubError(f"--since {since.isoformat()} must be before --until {until.isoformat()}")
+    apply_lake_args(args)
+    pairs = resolve_targets(args.targets, args.seed_path)
+    lake = Lake.from_env()
+    writer = BronzeWriter(lake)
+    results = []
+    with HttpClient() as client:
+        for venue, symbol in pairs:
+            runner = KlineRunner(venue, symbol, args.interval, since, until, client, writer)
+            try:
+                results.append(runner.run())
+            except (IngestError, BronzeError) as exc:
+                runner.result.error = str(exc)
+                results.append(runner.result)
+    table = Table(title=f"klines {args.interval} {since:%Y-%m-%d %H:%M} .. {until:%Y-%m-%d %H:%M} -> {lake.root}")
+    for col in ("venue", "symbol", "new bars", "already held", "files", "requests", "status"):
+        table.add_column(col)
+    for r in results:
+        status = f"[red]FAILED: {r.error}[/red]" if r.error else (r.note or "ok")
+        table.add_row(r.venue, r.symbol, str(r.bars), str(r.dropped), str(r.files), str(r.pages), status)
+    Console(file=sys.stdout, width=160).print(table)
+    failed = [r for r in results if r.error]
+    if failed:
+        raise SchemaHubError(f"{len(failed)} of {len(results)} product(s) failed: "
+                             + "; ".join(f"{r.venue} {r.symbol}: {r.error}" for r in failed))
+    return 0
