@@ -37,7 +37,13 @@ def test_daily_trades_zip_and_checksum(sb) -> None:
     assert [int(r[0]) for r in rows] == truth["trade_id"].to_pylist()
     assert [int(r[4]) for r in rows] == [t // 1000 for t in truth["time_ns"].to_pylist()]  # µs (2025+)
     assert all(len(r) == 7 and r[5] in ("True", "False") and r[6] == "True" for r in rows)
-    assert _get(sb, "daily/trades/BTCUSDT/BTCUSDT-trades-2025-12-31.zip").content == z.content  # deterministic
+    assert _get(sb, "daily/trades/BTCUSDT/BTCUSDT-trades-2025-12-31.zip").content == z.content
+
+
+def test_zips_are_byte_identical_across_servers(sb, sandbox_server) -> None:
+    other = sandbox_server()
+    path = "daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-12-31.zip"
+    assert _get(other, path).content == _get(sb, path).content
 
 
 def test_agg_trades_and_klines(sb) -> None:

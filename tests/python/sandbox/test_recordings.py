@@ -63,6 +63,14 @@ def test_files_and_lines(recorded) -> None:
     assert trades == market.trades("binance", "BTCUSDT")["trade_id"].to_pylist()
 
 
+def test_same_seed_same_recording_bytes(recorded, tmp_path) -> None:
+    _, clean, _ = recorded
+    again = Market(5, END - dt.timedelta(minutes=1), END)
+    write_recordings(again, tmp_path, venues=("kraken",), assets=("BTC",))
+    for f in (tmp_path / "kraken" / "XBTUSD").glob("*.rec"):
+        assert f.read_bytes() == (clean / "kraken" / "XBTUSD" / f.name).read_bytes()
+
+
 def _all(folder: Path, venue: str, symbol: str) -> list[tuple[int, dict]]:
     return [x for f in sorted((folder / venue / symbol).glob("*.rec")) for x in _lines(f)]
 
