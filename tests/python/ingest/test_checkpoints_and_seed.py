@@ -162,3 +162,18 @@ def test_arrow_import_is_used() -> None:  # keeps the record builder honest abou
     with pytest.raises(Exception, match="bronze schema"):
         BronzeWriter.to_arrow("raw_binance_trades", [{**_rows([1])[0], "id": "not-an-int"}], source="x")
     assert pa.int64() == BronzeWriter.to_arrow("raw_binance_trades", _rows([1]), source="x").schema.field("id").type
+
+
+def test_backfill_dry_run_prints_the_plan_and_writes_nothing(tmp_lake: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    store = CheckpointStore.local()
+    window = {"since": "2025-01-01T00:00:00.000000Z", "until": "2025-01-02T00:00:00.000000Z"}
+    store.save(Checkpoint("binance", "trades", "BTCUSDT", "backfill", window=window).advanced(
+        cursor={"from_id": 500}, last_trade_id=499, trades_processed=499))
+    before = sorted(p for p in tmp_path.rglob("*"))
+    assert main(["backfill", "binance", "BTCUSDT", "ETHUSDT", "--since", "2025-01-01", "--until", "2025-01-02",
+                 "--resume", "--dry-run", "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "dry run" in out and "BTCUSDT" in out and "ETHUSDT" in out and "499 trades" in out
+    assert "from_id" in out and "2 worker(s)" in out
+    assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing fetched, nothing written

@@ -175,12 +175,12 @@ def test_update_seed_from_the_sandbox(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def _run_backfill_proc(sb: SandboxServer, lake: Path, state: Path, since: dt.datetime, until: dt.datetime,
-                       extra: list[str]) -> subprocess.Popen[bytes]:
+                       extra: list[str], progress: bool = False) -> subprocess.Popen[bytes]:
     env = {**os.environ, **sandbox_env(sb), "SCHEMAHUB_RATE_SCALE": "50", "LAKE_ROOT": str(lake),
            "SCHEMAHUB_STATE_DIR": str(state)}
     cmd = [sys.executable, "-m", "schemahub.cli", "backfill", "--since", since.isoformat(), "--until",
-           until.isoformat(), "--chunk-size", "250", "--batch-size", "1500", "--workers", "3", "--no-progress",
-           *extra]
+           until.isoformat(), "--chunk-size", "250", "--batch-size", "1500", "--workers", "3",
+           *([] if progress else ["--no-progress"]), *extra]
     return subprocess.Popen(cmd, env=env, cwd=config.PROJECT_ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
@@ -201,9 +201,10 @@ def test_sigkill_at_several_points_then_resume_gives_the_same_set(tmp_path: Path
                 time.sleep(0.02)
             proc.wait(timeout=30)
         assert kills >= 3, "the backfill finished before it could be killed several times"
-        proc = _run_backfill_proc(sb, lake, state, since, until, ["--resume"])
+        proc = _run_backfill_proc(sb, lake, state, since, until, ["--resume"], progress=True)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()[-2000:]
+        assert "trades_per_s=" in err.decode() and "backfill (market time)" in err.decode()  # the tqdm bar
         _assert_exactly_once(sb, Lake(str(lake)), since, until)
         done = [json.loads(p.read_text())["done"] for p in state.rglob("*.json")]
         assert len(done) == 6 and all(done)
@@ -240,3 +241,22 @@ def test_backfill_on_s3_equals_local(tmp_path: Path, s3_lake: str, monkeypatch: 
         _assert_exactly_once(sb, s3, since, until)
         # the same rows, values and raw payloads (file boundaries may differ: faults shift page boundaries)
         assert _bronze_content(s3) == _bronze_content(local)
+
+
+def test_binance_429_retry_after_is_obeyed_without_a_ban(tmp_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client configured far above the venue's weight limit still never gets banned: the sandbox's 429s
+    carry Retry-After, the client halts every Binance call that long, and no trade is lost."""
+    since, until = END - dt.timedelta(minutes=30), END
+    with _sandbox(enforce_limits=True, limit_scale=0.05, binance_window_s=1.0, binance_ban_s=30.0) as sb:
+        _point_at(sb, monkeypatch, rate_scale="1000")  # our own pacing effectively off
+        lake = Lake.from_env()
+        writer, store = BronzeWriter(lake), CheckpointStore.local()
+        with HttpClient() as client:
+            for symbol in SYMBOLS["binance"]:
+                job = TradeJob("binance", symbol, "backfill", since=since, until=until, page_size=400)
+                TradeRunner(job, client, writer, store).run()
+            assert client.stats.by_status.get(429, 0) > 0, client.stats
+            assert 418 not in client.stats.by_status
+        for symbol in SYMBOLS["binance"]:
+            got = bronze_ids(lake, "binance", symbol)
+            assert sorted(got) == sorted(truth_ids(sb, "binance", symbol, since, until))
