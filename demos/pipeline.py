@@ -40,7 +40,7 @@ class DemoOptions:
     symbols: tuple[str, ...] = ("BTC", "ETH")
     discrepancy_seconds: float = 10.0
     publish: bool = True
-    book_hours: float | None = None  # book recordings cover the last this-many hours (default: all)
+    book_hours: float | None = 1.0  # book recordings cover the last this-many hours (None: all)
 
 
 @dataclass
@@ -208,6 +208,9 @@ def step_import(state: DemoState, opts: DemoOptions) -> str:
 
 
 def step_dbt_build(state: DemoState, opts: DemoOptions) -> str:
+    if not state.lake.is_s3:  # dbt-duckdb's external COPY needs the parent folders on local disk
+        for layer in ("silver", "gold"):
+            Path(state.lake.fs_path(layer)).mkdir(parents=True, exist_ok=True)
     run_command([_exe("dbt"), "build", "--target", state.env["DBT_TARGET"]], state.env, what="dbt build",
                 timeout=1200)
     return "staging, trades_unified, silver and gold built and tested"
@@ -249,7 +252,8 @@ def step_replay(state: DemoState, opts: DemoOptions) -> str:
 def step_docs(state: DemoState, opts: DemoOptions) -> str:
     run_command([_exe("dbt"), "docs", "generate", "--static", "--target", state.env["DBT_TARGET"]], state.env,
                 what="dbt docs")
-    state.pages["lineage docs site"] = str(config.PROJECT_ROOT / "target" / "static_index.html")
+    target = config.project_path(state.env.get("DBT_TARGET_PATH") or "target")
+    state.pages["lineage docs site"] = str(target / "static_index.html")
     return "static lineage site generated"
 
 

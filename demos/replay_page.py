@@ -79,7 +79,7 @@ def build_figure(data: ReplayData, leadlags: list[LeadLag], *, frame_ms: int = 1
     title = f"{sim}{data.symbol} volatility replay around {iso_ms(data.at)} (±{half:g} s)"
     fig = make_subplots(
         rows=4, cols=1, vertical_spacing=0.07, row_heights=[0.42, 0.18, 0.18, 0.22],
-        subplot_titles=("Trades (dots, size ~ quantity) and mid per venue", "Spread per venue (bp)",
+        subplot_titles=(f"Trades (dots, size ~ quantity) and mid per venue; x: seconds from {iso_ms(data.at)}", "Spread per venue (bp)",
                         "Cross-venue disagreement: (max − min mid) / median (bp)",
                         "Lead-lag: corr(returns of A at t, returns of B at t + lag), 10 ms steps, exchange time"),
     )
@@ -170,22 +170,21 @@ def build_figure(data: ReplayData, leadlags: list[LeadLag], *, frame_ms: int = 1
                "y": 0.995, "yref": "container", "yanchor": "top"},
         height=1100, template="plotly_white", hovermode="closest",
         legend={"orientation": "h", "y": -0.12},
-        sliders=[{"active": 0, "steps": steps, "x": 0.08, "len": 0.92, "y": 1.02, "yanchor": "bottom",
+        sliders=[{"active": 0, "steps": steps, "x": 0.13, "len": 0.87, "y": 1.06, "yanchor": "bottom",
                   "currentvalue": {"prefix": "t − at = ", "suffix": " s", "xanchor": "right"},
                   "pad": {"t": 0}}],
-        updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": 1.035, "xanchor": "left", "yanchor": "bottom", "showactive": False,
+        updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": 1.075, "xanchor": "left", "yanchor": "bottom", "showactive": False,
                       "buttons": [
                           {"label": "▶ Play", "method": "animate",
                            "args": [None, {"frame": {"duration": frame_ms, "redraw": False}, "fromcurrent": True,
                                            "transition": {"duration": 0}}]},
                           {"label": "❚❚ Pause", "method": "animate",
                            "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}]}],
-        margin={"t": 150},
+        margin={"t": 190},
     )
     xr = [-half, half]
     for row in (1, 2, 3):
         fig.update_xaxes(range=xr, row=row, col=1)
-    fig.update_xaxes(title_text="seconds from " + iso_ms(data.at), row=3, col=1)
     fig.update_yaxes(range=[lo - pad, hi + pad], title_text="price", row=1, col=1)
     fig.update_yaxes(range=[0, sp_hi], title_text="bp", row=2, col=1)
     fig.update_yaxes(range=[0, dis_hi], title_text="bp", row=3, col=1)
