@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dates", default=None,
                    help="only these days: YYYY-MM-DD, FROM:TO (inclusive) or a comma list of both")
     p.add_argument("--dry-run", action="store_true", help="list the days that would be published, write nothing")
+    p.add_argument("--verify", action="store_true",
+                   help="afterwards, check that DuckDB's iceberg_scan and pyiceberg both read exactly the lake's rows "
+                        "(exit 1 if not)")
     p.set_defaults(func=cmd_publish)
 
     s = sub.add_parser("snapshots", help="list the snapshots of a published Iceberg table (time travel)")
@@ -73,6 +76,23 @@ def cmd_publish(args: argparse.Namespace) -> int:
         days = f"{r.days[0]}..{r.days[-1]} ({len(r.days)})" if len(r.days) > 1 else ",".join(r.days)
         out.add_row(r.table, days, str(r.rows), str(r.snapshot_id or ""), str(r.attempts or ""), r.note)
     console.print(out)
+    if not args.verify or args.dry_run:
+        return 0
+    from publish.sources import source_for
+    from publish.verify import verify_source
+
+    checks = [verify_source(source_for(r.table), settings=settings, dates=dates) for r in results
+              if r.metadata_location]
+    check_table = Table(title="Iceberg vs lake Parquet (row count and row checksum)")
+    for col in ("table", "lake rows", "iceberg_scan rows", "pyiceberg rows", "same rows"):
+        check_table.add_column(col)
+    for c in checks:
+        check_table.add_row(c.table, str(c.lake_rows), str(c.duckdb_rows), str(c.pyiceberg_rows),
+                            "yes" if c.ok else "NO")
+    console.print(check_table)
+    bad = [c.table for c in checks if not c.ok]
+    if bad:
+        raise SchemaHubError(f"Iceberg tables differ from the lake: {', '.join(bad)}")
     return 0
 
 

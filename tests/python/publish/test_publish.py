@@ -15,6 +15,8 @@ from publish_inputs import write_bronze_day, write_unified_day
 from publish.catalog import CatalogSettings, metadata_locations, open_catalog
 from publish.publisher import publish
 from publish.snapshots import iceberg_scan_sql, list_snapshots
+from publish.sources import UnifiedSource, source_for
+from publish.verify import verify_source
 from schemahub import duck
 from schemahub.storage import Lake
 
@@ -74,6 +76,9 @@ def test_unified_and_raw_match_parquet_idempotent_time_travel(any_lake: str) -> 
                   f"cast(split_part(time, '.', 2) as bigint)) from {raw}").fetchone()
     assert got[0] == 60 and got[1] == 1 and got[2] == dt.datetime(2024, 3, 1, tzinfo=dt.UTC) and got[3] == 60
 
+    checks = [verify_source(source_for(t)) for t in first]
+    assert all(c.ok for c in checks), checks
+
     # publishing the same data again adds nothing: no new snapshot anywhere
     again = publish(progress=False)
     assert all(r.rows == 0 and r.note.startswith("up to date") for r in again)
@@ -95,6 +100,12 @@ def test_unified_and_raw_match_parquet_idempotent_time_travel(any_lake: str) -> 
     assert con.sql(f"select count(*), max(trade_date) from {old}").fetchone() == (160, D2)
     assert unified_table().scan(snapshot_id=snaps[0].snapshot_id).to_arrow().num_rows == 160
     assert location != metadata_locations()["trades_unified"]  # a new metadata.json per commit
+
+    # the check notices a lake that changed after publishing (same row count, other values)
+    write_unified_day(lake, D3, {"binance": 5, "kraken": 10})
+    changed = verify_source(UnifiedSource())
+    assert changed.lake_rows == changed.duckdb_rows == changed.pyiceberg_rows and not changed.ok
+    assert verify_source(UnifiedSource(), dates={D1, D2}).ok
 
 
 def _publisher(args: list[str], hook: str) -> subprocess.Popen[str]:

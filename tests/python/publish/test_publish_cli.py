@@ -52,6 +52,10 @@ def test_publish_and_snapshots_commands(tmp_lake: Path, iceberg_env: Path, capsy
     gold = iceberg_scan_sql(metadata_locations()["features_2s"])
     assert con.sql(f"select partition_date, count(*) from {gold} group by 1 order by 1").fetchall() == [(D1, 7), (D2, 6)]
 
+    assert main(["publish", "--tables", "trades_unified,features_2s", "--verify"]) == 0
+    out = capsys.readouterr().out
+    assert "up to date" in out and out.count("│ yes ") == 2
+
     assert main(["snapshots", "no_such_table"]) == 1
     assert "no Iceberg table schemahub.no_such_table" in capsys.readouterr().err
     assert main(["publish", "--tables", "raw_nowhere_trades"]) == 1
