@@ -80,8 +80,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return 0
     from publish.sources import source_for
     from publish.verify import verify_source
+    from schemahub.storage import Lake
 
-    checks = [verify_source(source_for(r.table), settings=settings, dates=dates) for r in results
+    lake = Lake.from_env()
+    checks = [verify_source(source_for(r.table, lake), lake=lake, settings=settings, dates=dates) for r in results
               if r.metadata_location]
     check_table = Table(title="Iceberg vs lake Parquet (row count and row checksum)")
     for col in ("table", "lake rows", "iceberg_scan rows", "pyiceberg rows", "same rows"):
