@@ -104,7 +104,10 @@ def plot_calibration(preds: dict[str, dict[str, np.ndarray]], direction: np.ndar
     a1.set_xlabel("predicted P(up | not flat), decile mean")
     a1.set_ylabel("observed up share")
     a1.set_title("Reliability (non-flat test rows)")
-    a1.legend(fontsize=7)
+    if a1.get_legend_handles_labels()[0]:
+        a1.legend(fontsize=7)
+    else:
+        a1.text(0.5, 0.5, "no probabilistic model\n(return target)", ha="center", va="center", transform=a1.transAxes)
     for m, p in preds.items():
         s = p["score"]
         if np.std(s) == 0:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from scipy.signal import lfilter
 
@@ -118,7 +120,10 @@ def write_gold(lake: Lake, tables: dict[str, pa.Table]) -> None:
     """Write the tables as `partition_date=YYYY-MM-DD/part-0.parquet` (the partition column is the folder)."""
     for key, folder in (("features", "gold/features_2s"), ("labels", "gold/labels_10s")):
         t = tables[key]
-        day = (np.asarray(t.column("feature_ts")) // 86400).astype(np.int64)
+        ts = t.column("feature_ts")
+        secs = pc.cast(ts, pa.int64()) if pa.types.is_integer(ts.type) else pc.divide(
+            pc.cast(pc.cast(ts, pa.timestamp("ms")), pa.int64()), 1000)
+        day = (np.asarray(secs) // 86400).astype(np.int64)
         for d in np.unique(day):
             part = t.filter(pa.array(day == d))
             date = (dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).isoformat()
@@ -139,3 +144,39 @@ def make_gold(tmp_lake: Path) -> Callable[..., Lake]:
         return lake
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> SimpleNamespace:
+    """The generator functions, for tests that write gold somewhere else (e.g. an S3 lake)."""
+    return SimpleNamespace(simulate=simulate, write_gold=write_gold)
+
+
+def _lake_at(path: Path) -> Lake:
+    path.mkdir(parents=True, exist_ok=True)
+    return Lake(str(path))
+
+
+@pytest.fixture(scope="session")
+def gold12(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """12 hours of synthetic gold with a planted signal, shared by the (read-only) tests of the session."""
+    lake = _lake_at(tmp_path_factory.mktemp("gold12") / "lake")
+    write_gold(lake, simulate(12, seed=1, signal=1.5))
+    return lake
+
+
+@pytest.fixture(scope="session")
+def gold24(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """24 hours (more test rows) for the shuffled-label canary."""
+    lake = _lake_at(tmp_path_factory.mktemp("gold24") / "lake")
+    write_gold(lake, simulate(24, seed=2, signal=1.5))
+    return lake
+
+
+@pytest.fixture(scope="session")
+def trained(gold12: Lake):
+    """One full `train` run (all models, report, registry) on gold12; later tests read its artifacts."""
+    from ml.train import TrainRequest, train
+    from ml.walkforward import WalkForwardConfig
+
+    return train(TrainRequest(wf=WalkForwardConfig(threads=1)), gold12, progress=False)
