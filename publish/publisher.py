@@ -170,15 +170,18 @@ class _Job:
         tx = tbl.transaction()
         self._evolve_schema(tx, todo)
         meta = tx.table_metadata
+        days = {s.day for s in todo}
+        olds_by_day = _files_of_days(tbl, self.src, days)
         adds: list[DataFile] = []
+        olds: list[DataFile] = []
         rows, exchanges = 0, set()
         for slc in tqdm(todo, desc=f"publish {self.src.name}", unit="day", disable=not self.progress, leave=False):
-            prep = self._prepare(meta, slc)
+            part, old = self._plan_day(tbl, slc, olds_by_day.get(slc.day, []))
+            prep = self._prepare(meta, part)
             adds += prep.files
+            olds += old
             rows += prep.rows
             exchanges |= prep.exchanges
-        days = {s.day for s in todo}
-        olds = _files_of_days(tbl, self.src, days)
         summary = {
             "schemahub.run-id": self.run_id,
             "schemahub.source": self.lake.uri(*self.src.folder),
@@ -288,6 +291,21 @@ class _Job:
             raise PublishError(f"{self.ident}: cannot add column(s) {new}: {exc}") from exc
         log.info("%s: schema evolved, new column(s) %s", self.ident, ", ".join(new))
 
+    def _plan_day(self, tbl: Table, slc: Slice, old: list[DataFile]) -> tuple[Slice, list[DataFile]]:
+        """(files to add, table files to drop) for a changed day.
+
+        Append-only sources (bronze) whose published files are all still in the lake get only their new
+        files appended. Otherwise the whole day is replaced: files were removed or renamed (e.g. compacted),
+        or it is not a bronze source.
+        """
+        if not old or self.src.file_column is None:
+            return slc, old
+        seen = _published_files(tbl, self.src, slc.day)
+        current = {f.path for f in slc.files}
+        if seen is None or not seen <= current or seen == current:
+            return slc, old
+        return Slice(slc.day, tuple(f for f in slc.files if f.path not in seen)), []
+
     def _prepare(self, meta: TableMetadata, slc: Slice) -> _Prepared:
         """Write a day's data files (once per fingerprint and table schema; reused by retries)."""
         from pyiceberg.io.pyarrow import _dataframe_to_data_files
@@ -336,15 +354,26 @@ def _day_number(value: Any) -> int:
     return int(value)
 
 
-def _files_of_days(tbl: Table, src: Source, days: set[dt.date]) -> list[DataFile]:
-    """Live data files of the table's current snapshot whose partition is one of `days`."""
+def _published_files(tbl: Table, src: Source, day: dt.date) -> set[str] | None:
+    """The lake files a day of the table was built from (None when the table cannot tell)."""
+    column = src.file_column
+    if column is None or column not in tbl.schema().column_names:
+        return None
+    values = tbl.scan(row_filter=_days_filter(src, {day}), selected_fields=(column,)).to_arrow().column(column)
+    if values.null_count:
+        return None
+    return {str(v) for v in pc.unique(values).to_pylist()}
+
+
+def _files_of_days(tbl: Table, src: Source, days: set[dt.date]) -> dict[dt.date, list[DataFile]]:
+    """Live data files of the table's current snapshot whose partition is one of `days`, by day."""
     snap = tbl.current_snapshot()
     if snap is None:
-        return []
-    wanted = {(d - EPOCH).days for d in days}
+        return {}
+    wanted = {(d - EPOCH).days: d for d in days}
     source_id = tbl.schema().find_field(src.partition_column).field_id
     specs = tbl.metadata.specs()
-    out = []
+    out: dict[dt.date, list[DataFile]] = {}
     for manifest in snap.manifests(tbl.io):
         spec = specs[manifest.partition_spec_id]
         positions = [i for i, pf in enumerate(spec.fields) if pf.source_id == source_id]
@@ -352,8 +381,9 @@ def _files_of_days(tbl: Table, src: Source, days: set[dt.date]) -> list[DataFile
             raise PublishError(f"{tbl.name()}: partition spec {spec.spec_id} does not partition by "
                                f"{src.partition_column}; cannot replace days")
         for entry in manifest.fetch_manifest_entry(tbl.io, discard_deleted=True):
-            if _day_number(entry.data_file.partition[positions[0]]) in wanted:
-                out.append(entry.data_file)
+            day = wanted.get(_day_number(entry.data_file.partition[positions[0]]))
+            if day is not None:
+                out.setdefault(day, []).append(entry.data_file)
     return out
 
 

@@ -72,6 +72,9 @@ class Source:
     day_key: str  # the hive key that carries the slice's day
     partition_column: str
     partition_transform: str  # "day" (of a timestamp) or "identity" (of a date)
+    # The column that names each row's lake file, when the source is append-only (bronze): a day whose
+    # published files are all still there gets only its new files appended instead of being replaced.
+    file_column: str | None = None
 
     # -- listing ---------------------------------------------------------------------------------
     def list_slices(self, lake: Lake, dates: Collection[dt.date] | None = None) -> list[Slice]:
@@ -129,6 +132,7 @@ class RawSource(Source):
 
     day_key = "date"
     partition_transform = "day"
+    file_column = "_bronze_file"
 
     def __init__(self, bt: BronzeTable) -> None:
         self.bt = bt
@@ -137,8 +141,10 @@ class RawSource(Source):
         self.partition_column = "trade_ts" if bt.dataset == "trades" else "event_ts"
 
     def convert_schema(self, schema: pa.Schema) -> pa.Schema:
-        fields = [f for f in schema if f.name not in ("symbol", self.partition_column)]
-        return pa.schema([*fields, pa.field("symbol", pa.string()), pa.field(self.partition_column, UTC_US)])
+        added = ("symbol", self.partition_column, "_bronze_file")
+        fields = [f for f in schema if f.name not in added]
+        return pa.schema([*fields, pa.field("symbol", pa.string()), pa.field(self.partition_column, UTC_US),
+                          pa.field("_bronze_file", pa.string())])
 
     def convert(self, tbl: pa.Table, f: SourceFile, day: dt.date, *, what: str) -> pa.Table:
         if self.bt.time_column not in tbl.column_names:
@@ -149,9 +155,10 @@ class RawSource(Source):
         ts = event_times(tbl.column(self.bt.time_column), self.bt.time_unit,
                          what=f"{what} column {self.bt.time_column!r}")
         check_one_day(ts, day, what=what)
-        tbl = tbl.drop_columns([c for c in ("symbol", self.partition_column) if c in tbl.column_names])
+        tbl = tbl.drop_columns([c for c in ("symbol", self.partition_column, "_bronze_file") if c in tbl.column_names])
         tbl = tbl.append_column("symbol", constant(symbol, pa.string(), tbl.num_rows))
-        return tbl.append_column(self.partition_column, ts)
+        tbl = tbl.append_column(self.partition_column, ts)
+        return tbl.append_column("_bronze_file", constant(f.path, pa.string(), tbl.num_rows))
 
 
 class UnifiedSource(Source):

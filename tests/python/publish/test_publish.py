@@ -136,3 +136,33 @@ def test_two_concurrent_publishers_both_land_once(any_lake: str, tmp_path: Path)
     assert rows_differ(con, latest, parquet_unified(lake)) == 0
     # and a third publisher finds nothing left to do
     assert all(r.rows == 0 for r in publish(["trades_unified"], progress=False))
+
+
+def test_raw_days_grow_by_appends_and_follow_compaction(tmp_lake: Path, iceberg_env: Path) -> None:
+    """Bronze is append-only: new pages of a day are appended (no rewrite); a compacted day is replaced."""
+    lake = Lake.from_env()
+    write_bronze_day(lake, "binance", D1, 20, first_id=1)
+    publish(["raw_binance_trades"], progress=False)
+    write_bronze_day(lake, "binance", D1, 15, first_id=21)  # the next pages of the same day
+    write_bronze_day(lake, "binance", D2, 5, first_id=36)
+    grown = publish(["raw_binance_trades"], progress=False)[0]
+    assert grown.rows == 20  # only the two new files' rows were written
+    _, snaps = list_snapshots("raw_binance_trades")
+    assert [(s.operation, s.added_records, s.deleted_records, s.total_records) for s in snaps] == [
+        ("append", 20, 0, 20), ("append", 20, 0, 40)]
+
+    # compaction: the day's two files become one file with the same rows -> the day is replaced
+    day_dir = tmp_lake / "bronze" / "raw_binance_trades" / "symbol=BTCUSDT" / f"date={D1.isoformat()}"
+    for f in day_dir.iterdir():
+        f.unlink()
+    write_bronze_day(lake, "binance", D1, 35, first_id=1)
+    compacted = publish(["raw_binance_trades"], progress=False)[0]
+    assert compacted.rows == 35
+    _, snaps = list_snapshots("raw_binance_trades")
+    assert (snaps[-1].operation, snaps[-1].added_records, snaps[-1].deleted_records, snaps[-1].total_records) == (
+        "overwrite", 35, 35, 40)
+    con = duck.connect()
+    raw = iceberg_scan_sql(metadata_locations()["raw_binance_trades"])
+    assert con.sql(f"select count(*), count(distinct id), count(distinct _bronze_file) from {raw}").fetchone() == (
+        40, 40, 2)
+    assert verify_source(source_for("raw_binance_trades")).ok
