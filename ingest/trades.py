@@ -450,6 +450,12 @@ class TradeRunner:
                     yield Step([], {"after": after, "newest": newest}, newest if j.mode == "ingest" else after)
                     return
             page = conn.trades(j.symbol, after=after, limit=j.page_size)
+            if after is None and page.records:
+                # the newest page has no cursor to check it against: ask twice and keep the newer answer
+                # (a stale or repeated page is older, never newer)
+                again = conn.trades(j.symbol, after=None, limit=j.page_size)
+                if again.records and max(r.trade_id for r in again.records) > max(r.trade_id for r in page.records):
+                    page = again
             if not page.records:
                 empties += 1
                 if empties >= 2:  # the start of the venue's history, confirmed by a second empty page

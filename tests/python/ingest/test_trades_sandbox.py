@@ -84,7 +84,7 @@ def test_backfill_every_venue_with_faults_lands_each_trade_once(tmp_lake: Path,
 def test_rate_limits_are_respected(tmp_lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Against a sandbox that enforces the venues' limits (both sides scaled x20 for speed): no 429/418/Kraken
     throttle answers at all, because the client paces itself."""
-    since, until = END - dt.timedelta(minutes=40), END
+    since, until = END - dt.timedelta(minutes=25), END
     with _sandbox(enforce_limits=True, limit_scale=20.0) as sb:
         _point_at(sb, monkeypatch, rate_scale="20")
         lake = Lake.from_env()
@@ -289,3 +289,19 @@ def test_resume_recovers_what_was_written_after_the_last_checkpoint(venue: str, 
         got = bronze_ids(lake, venue, symbol)
         assert sorted(got) == sorted(truth_ids(sb, venue, symbol, since, until))
         assert store.load("backfill", venue, "trades", symbol).done
+
+
+@pytest.mark.parametrize("venue", ["binance", "coinbase"])
+def test_ingest_after_before_bounds_leave_the_watermark_alone(venue: str, tmp_lake: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    symbol = SYMBOLS[venue][0]
+    with _sandbox(fault_rate=0.05, fault_seed=9) as sb:
+        _point_at(sb, monkeypatch)
+        ids = truth_ids(sb, venue, symbol, END - dt.timedelta(hours=2), END - dt.timedelta(hours=1))
+        lo, hi = ids[100], ids[2600]
+        assert main(["ingest", venue, symbol, "--after", str(lo), "--before", str(hi), "--limit", "300"]) == 0
+        assert sorted(bronze_ids(Lake.from_env(), venue, symbol)) == list(range(lo + 1, hi))
+        assert CheckpointStore.local().load("ingest", venue, "trades", symbol) is None
+        assert main(["ingest", "kraken", "XBTUSD", "--after", "5"]) == 1
+        assert "not supported" in capsys.readouterr().err
