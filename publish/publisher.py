@@ -8,7 +8,8 @@ How one table is published (`publish_source`):
 3. In one transaction: evolve the schema when the files bring new columns (union by name: no data rewritten),
    write the to-do days' data files, and commit ONE snapshot that drops the table's current files of those
    days and adds the new ones (an `append` when the days are new, else an `overwrite`), together with the
-   days' new fingerprints. All sources of the day (Binance, Coinbase, Kraken rows of trades_unified) land in
+   days' new fingerprints. Bronze days whose published files (column `_bronze_file`) are all still in the
+   lake only get their new files appended; a day whose files were removed or renamed is replaced. All sources of the day (Binance, Coinbase, Kraken rows of trades_unified) land in
    that one snapshot, or none of them does.
 4. A commit conflict (another publisher committed meanwhile) is retried on fresh metadata. pyiceberg first
    retries by itself when the other commit touched other days (its validation checks that no file of our days
