@@ -52,17 +52,22 @@ def make_trades(venue: str, symbol: str, seed: int) -> list[Trade]:
         out.append(Trade(tid, ts, Decimal(f"{price:.2f}"), qty, rng.random() < 0.5))
 
 
+def epoch_us(ts: dt.datetime) -> int:
+    return (ts - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
 def _epoch_ms(ts: dt.datetime) -> int:
-    return int(ts.timestamp() * 1000)
+    return epoch_us(ts) // 1000
 
 
-def _epoch_us(ts: dt.datetime) -> int:
-    return int((ts - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) / dt.timedelta(microseconds=1))
+def binance_time_us(ts: dt.datetime) -> int:
+    """What Binance keeps of a trade time: ms before 2025-01-01 (µs digits lost), µs from then on."""
+    return _epoch_ms(ts) * 1000 if ts < dt.datetime(2025, 1, 1, tzinfo=dt.UTC) else epoch_us(ts)
 
 
 def binance_trade(t: Trade) -> dict:
     # Bulk dumps: ms before 2025-01-01, µs from 2025-01-01 (the real switch).
-    time = _epoch_ms(t.ts) if t.ts < dt.datetime(2025, 1, 1, tzinfo=dt.UTC) else _epoch_us(t.ts)
+    time = _epoch_ms(t.ts) if t.ts < dt.datetime(2025, 1, 1, tzinfo=dt.UTC) else epoch_us(t.ts)
     rec = {"id": t.trade_id, "price": f"{t.price:.8f}", "qty": f"{t.qty:.8f}", "quoteQty": f"{t.price * t.qty:.8f}",
            "time": time, "isBuyerMaker": not t.taker_buys, "isBestMatch": True}
     return {**rec, "_raw_payload": json.dumps(rec)}
@@ -75,7 +80,7 @@ def coinbase_trade(t: Trade) -> dict:
 
 
 def kraken_trade(t: Trade) -> dict:
-    secs = Decimal(_epoch_us(t.ts)) / Decimal(1_000_000)
+    secs = Decimal(epoch_us(t.ts)) / Decimal(1_000_000)
     rec = {"price": f"{t.price:.5f}", "volume": f"{t.qty:.8f}", "time": f"{secs:.6f}", "side": "b" if t.taker_buys else "s",
            "ordertype": "l", "misc": "", "trade_id": t.trade_id}
     return {**rec, "_raw_payload": json.dumps(rec)}
