@@ -84,13 +84,15 @@ def _ou(eps: np.ndarray, tau_steps: float, std: float) -> np.ndarray:
 
 def _sticky(x: np.ndarray, band: float) -> np.ndarray:
     """Hysteresis: hold the previous value until x moves more than `band` away from it (then jump to x).
-    Sequential by nature; a plain loop over Python floats (~0.3 s per venue-day) is fast enough here."""
-    out = x.tolist()
-    cur = out[0]
-    for i, v in enumerate(out):
-        if v - cur > band or cur - v > band:
-            cur = v
-        out[i] = cur
+    Sequential by nature (no numpy formulation); a tight loop over Python floats is fast enough here."""
+    out: list[float] = []
+    append = out.append
+    cur = float(x[0])
+    lo, hi = cur - band, cur + band
+    for v in x.tolist():
+        if v > hi or v < lo:
+            cur, lo, hi = v, v - band, v + band
+        append(cur)
     return np.asarray(out)
 
 
@@ -272,7 +274,7 @@ class Market:
         quantum = 100 if spec.venue == "kraken" else 1000  # Kraken times carry 100 ns digits, others µs
         o_off = (rng.random(n_orders) * STEP_NS // quantum).astype(np.int64) * quantum
         o_t = self.start_ns + o_step * STEP_NS + o_off
-        order = np.lexsort((o_off, o_step))
+        order = np.argsort(o_t, kind="stable")
         o_t, o_step = o_t[order], o_step[order]
         p_buy = 1.0 / (1.0 + np.exp(-SIGN_BETA * lat.flow[o_step]))
         o_buy = _persist(rng.random(n_orders) < p_buy, SIGN_PERSISTENCE, rng.random(n_orders))
