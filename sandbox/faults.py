@@ -11,10 +11,13 @@ trade to any of them:
 - `stall`: the server sleeps `stall_seconds` (default 12, past a 10 s client timeout) and then answers normally.
   Time out and retry.
 - `truncated`: HTTP 200 whose JSON body is cut short (Content-Length matches the cut body). Parse error => retry.
-- `repeat` (trade pages that the same client walked before): the previous page of that walk is served again
-  verbatim (same rows, same cb-before/cb-after headers, same Kraken `last`). Detectable: a non-empty page with
-  no new trade id. Continuing from the page's own cursor repeats the current request, so nothing is skipped;
-  never treat it as the end (only an EMPTY page is the end).
+- `repeat` (trade pages with a trade-id / ns cursor: Binance historicalTrades/aggTrades `fromId`, Coinbase
+  `after`/`before`, Kraken `since`): instead of the page after the cursor, the page just BEFORE it is served again
+  (for Binance the `limit` trades ending at fromId-1; for Coinbase `after=X` the `limit` trades from X upwards, with
+  cb-after = X; for Kraken the `count` trades up to `since`, with `last` = `since`): the page an honest walker
+  received last. Detectable: a non-empty page with no new trade id. Continuing from the page's own cursor repeats
+  the current request, so nothing is skipped; never treat it as the end (only an EMPTY page is the end). It is
+  stateless (computed from the request alone), so parallel clients cannot receive each other's pages.
 - `overlap` (trade pages with a cursor: Binance fromId/startTime, Coinbase after/before, Kraken since): the page
   starts `overlap_trades` trades before the cursor (older for Binance/Kraken, newer for Coinbase `after`). Dedupe on
   the trade id; the cursor still advances, nothing is skipped.

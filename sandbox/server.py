@@ -114,7 +114,6 @@ class SandboxApp:
         self.kraken_pair_buckets: dict[str, TokenBucket] = {}
         self.fault_log: list[FaultEvent] = []
         self._forced: list[_Forced] = []
-        self._last_page: dict[str, tuple[str, Reply]] = {}
         self._n = 0
         self._lock = threading.Lock()
 
@@ -166,30 +165,31 @@ class SandboxApp:
         if page is not None:
             if page.has_cursor:
                 applicable.add("overlap")
-            prev = self._last_page.get(page.key)
-            if prev is not None and prev[0] != request.query_string.decode():
+            if page.repeatable:
                 applicable.add("repeat")
         kind = self._forced_kind(venue, applicable) or self.faults.draw(n, applicable)
-        if kind:
-            self.fault_log.append(FaultEvent(n, venue, sub, kind))
-            log.info("sandbox fault #%d %s %s: %s", n, venue, sub, kind)
         if kind in ("5xx", "html"):
+            self._log_fault(n, venue, sub, kind)
             return self._error_fault(kind, venue, n, request.host, extra_headers), venue
-        if kind == "repeat" and page is not None:
-            prev_reply = self._last_page[page.key][1]
-            return replace(prev_reply, headers=[*prev_reply.headers, *extra_headers]), venue
         ctx = Ctx(self.market, args, time.time_ns(), self.config.live,
-                  overlap=self.config.overlap_trades if kind == "overlap" else 0)
+                  overlap=self.config.overlap_trades if kind == "overlap" else 0, repeat=kind == "repeat")
         reply = handler.handle(sub, ctx)
         reply.headers.extend(extra_headers)
-        if page is not None and reply.status == 200 and kind is None:
-            self._last_page[page.key] = (request.query_string.decode(), replace(reply, headers=list(reply.headers)))
+        if ctx.fault_unused:
+            kind = None  # the handler could not apply it (e.g. nothing before the cursor): a normal answer
+        if kind:
+            self._log_fault(n, venue, sub, kind)
         if kind == "stall":
             time.sleep(self.config.stall_seconds)
         if kind == "truncated":
             cut = max(1, len(reply.body) // 2) if len(reply.body) > 1 else 0
             reply = replace(reply, body=reply.body[:cut])
         return reply, venue
+
+    def _log_fault(self, n: int, venue: str, sub: str, kind: str) -> None:
+        with self._lock:
+            self.fault_log.append(FaultEvent(n, venue, sub, kind))
+        log.info("sandbox fault #%d %s %s: %s", n, venue, sub, kind)
 
     def _forced_kind(self, venue: str, applicable: set[str]) -> str | None:
         with self._lock:

@@ -83,7 +83,8 @@ class Binance:
         if path not in PAGED:
             return None
         has_cursor = any(args.get(k) for k in ("fromId", "startTime")) if path != "/api/v3/trades" else False
-        return PageInfo(f"binance{path}:{args.get('symbol', '')}", has_cursor)
+        return PageInfo(f"binance{path}:{args.get('symbol', '')}", has_cursor,
+                        repeatable=bool(args.get("fromId")) and path != "/api/v3/trades")
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, path: str, ctx: Ctx) -> Reply:
@@ -195,6 +196,10 @@ class Binance:
         else:
             lo = min(max(0, from_id - int(tape.trade_id[0]) - ctx.overlap), n) if n else 0
         hi = min(lo + limit, n)
+        if ctx.repeat and from_id is not None and lo > 0:
+            lo, hi = max(0, lo - limit), lo
+        elif ctx.repeat:
+            ctx.fault_unused = True
         sl = slice(lo, hi)
         return formats.binance_trades(spec, tape.trade_id[sl], tape.price[sl], tape.qty[sl], tape.t_ns[sl],
                                       tape.buy[sl])
@@ -228,6 +233,10 @@ class Binance:
         if from_id is not None:
             lo = min(max(0, from_id - int(agg.a[0]) - ctx.overlap), n) if n else 0
             hi = min(lo + limit, n)
+            if ctx.repeat and lo > 0:
+                lo, hi = max(0, lo - limit), lo
+            elif ctx.repeat:
+                ctx.fault_unused = True
         elif start is not None:
             lo = max(0, int(np.searchsorted(times_ms, ms(start), side="left")) - ctx.overlap)
             hi = min(lo + limit, n)
@@ -238,6 +247,8 @@ class Binance:
             lo = max(0, hi - limit)
         else:
             lo, hi = max(0, n - limit), n
+        if ctx.repeat and (from_id is None):
+            ctx.fault_unused = True
         if hi <= lo:
             return []
         first, last = agg.first[lo:hi], agg.last[lo:hi]

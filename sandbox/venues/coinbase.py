@@ -64,7 +64,8 @@ class Coinbase:
         m = _ROUTE.match(path)
         if not m or m["what"] != "trades":
             return None
-        return PageInfo(f"coinbase{path}", bool(args.get("after") or args.get("before")))
+        cursor = bool(args.get("after") or args.get("before"))
+        return PageInfo(f"coinbase{path}", cursor, repeatable=cursor)
 
     def handle(self, path: str, ctx: Ctx) -> Reply:
         try:
@@ -137,6 +138,13 @@ class Coinbase:
             page = slice(lo, min(hi, lo + limit))
         else:
             page = slice(max(lo, hi - limit), hi)
+        if ctx.repeat:  # the page just on the other side of the cursor: what the walker already holds
+            if after is not None and hi < n:
+                page = slice(hi, min(n, hi + limit))
+            elif after is None and before is not None and lo > 0:
+                page = slice(max(0, lo - limit), lo)
+            else:
+                ctx.fault_unused = True
         rows = formats.coinbase_trades(spec, tape.trade_id[page], tape.price[page], tape.qty[page], tape.t_ns[page],
                                        tape.buy[page])[::-1]
         headers = [("cb-before", str(rows[0]["trade_id"])), ("cb-after", str(rows[-1]["trade_id"]))] if rows else []

@@ -37,7 +37,8 @@ class PageInfo:
     """How a trade-page request moves through history, for the `overlap` and `repeat` faults."""
 
     key: str  # venue + endpoint + symbol: requests that walk the same history
-    has_cursor: bool
+    has_cursor: bool  # the request names a position in history (overlap applies)
+    repeatable: bool = False  # a trade-id / ns cursor: "the page before the cursor" exists (repeat applies)
 
 
 @dataclass
@@ -49,6 +50,8 @@ class Ctx:
     now_ns: int
     live: bool
     overlap: int = 0  # > 0: the `overlap` fault asks the page to start this many trades before the cursor
+    repeat: bool = False  # the `repeat` fault: serve the page that ends just before the cursor (seen already)
+    fault_unused: bool = False  # set by a handler that could not apply the requested fault (answered normally)
 
     def visible(self, tape_len_fn: Callable[[int | None], int]) -> int:
         return tape_len_fn(self.now_ns if self.live else None)

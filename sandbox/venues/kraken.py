@@ -69,7 +69,9 @@ class Kraken:
     def page_info(self, path: str, args: Any) -> PageInfo | None:
         if self.method(path) != "Trades":
             return None
-        return PageInfo(f"kraken:Trades:{self.pair_key(path, args)}", bool(args.get("since")))
+        since = args.get("since")
+        return PageInfo(f"kraken:Trades:{self.pair_key(path, args)}", bool(since),
+                        repeatable=bool(since) and since != "0")
 
     def handle(self, path: str, ctx: Ctx) -> Reply:
         if not path.startswith("/0/public/"):
@@ -174,11 +176,22 @@ class Kraken:
             since = None
             hi = n
             lo = max(0, n - count)
+        repeated = False
+        if ctx.repeat and since is not None:
+            # the page that ends at the cursor (the walker holds it already), with `last` = the cursor itself
+            hi = int(np.searchsorted(tape.t_ns[:n], since, side="right"))
+            lo = max(0, hi - count)
+            repeated = hi > lo
+            ctx.fault_unused = not repeated
+        elif ctx.repeat:
+            ctx.fault_unused = True
         sl = slice(lo, hi)
         market = (tape.order_id[sl] * 2654435761 % 10) < 4
         rows = formats.kraken_trade_rows(spec, tape.trade_id[sl], tape.price[sl], tape.qty[sl], tape.t_ns[sl],
                                          tape.buy[sl], market)
-        if hi > lo:
+        if repeated:
+            last = str(since)
+        elif hi > lo:
             last = str(int(tape.t_ns[hi - 1]))
         else:
             last = str(since if since is not None else ctx.visible_until_ns)
