@@ -56,3 +56,9 @@ class DbtRunner:
 def dbt_local(tmp_lake: Path, tmp_path: Path) -> DbtRunner:
     """dbt against the fresh local lake of `tmp_lake` (LAKE_ROOT is already set to it)."""
     return DbtRunner(lake_root=str(tmp_lake), duckdb_path=tmp_path / "warehouse.duckdb")
+
+
+@pytest.fixture
+def dbt_s3(s3_lake: str, tmp_path: Path) -> DbtRunner:
+    """dbt with the profile's `s3` target against the moto bucket of `s3_lake` (LAKE_ROOT is already set to it)."""
+    return DbtRunner(lake_root=s3_lake, duckdb_path=tmp_path / "warehouse_s3.duckdb", target="s3")
