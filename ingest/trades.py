@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -138,7 +139,8 @@ class TradeSink:
         self.batch_size = max(1, batch_size)
         self.covered = IdRanges(writer.covered_ranges(table, symbol))
         self.on_flush = on_flush
-        self._rows: list[dict[str, Any]] = []
+        self._tables: list[pa.Table] = []  # the buffer, one Arrow table per page (far smaller than dicts)
+        self._n = 0
         self._ids: set[int] = set()
         self._step: Step | None = None
         self.written = 0
@@ -147,36 +149,37 @@ class TradeSink:
 
     def add(self, step: Step) -> int:
         """Buffer a step's new rows; returns how many were new. Flushes when the batch is full."""
-        fresh = 0
+        rows = []
         for row in step.rows:
             tid = row[self.id_field]
             if tid in self._ids or tid in self.covered:
                 self.dropped += 1
                 continue
             self._ids.add(tid)
-            self._rows.append(row)
-            fresh += 1
+            rows.append(row)
+        if rows:
+            self._tables.append(BronzeWriter.to_arrow(self.table, rows, source=rows[0]["_source"]))
+            self._n += len(rows)
         self._step = step
-        if len(self._rows) >= self.batch_size:
+        if self._n >= self.batch_size:
             self.flush()
-        return fresh
+        return len(rows)
 
     def flush(self) -> None:
         """Write the buffer (one file per UTC date), record the new coverage, THEN let the caller checkpoint."""
-        n = len(self._rows)
+        n = self._n
         if n:
-            arrow = BronzeWriter.to_arrow(self.table, self._rows, source=self._rows[0]["_source"])
-            files = self.writer.write(self.table, self.symbol, arrow)
+            files = self.writer.write(self.table, self.symbol, pa.concat_tables(self._tables))
             for f in files:
                 self.covered.add(f.first_cursor, f.last_cursor)
             self.files += len(files)
             self.written += n
-            self._rows, self._ids = [], set()
+            self._tables, self._n, self._ids = [], 0, set()
         self.on_flush(self._step, n)
 
     @property
     def buffered(self) -> int:
-        return len(self._rows)
+        return self._n
 
 
 # -- jobs ------------------------------------------------------------------------------------------
