@@ -253,6 +253,8 @@ class TradeRunner:
             return None
         want = {"since": iso(j.since), "until": iso(j.until)}
         if cp.window != want:
+            if not j.window_explicit and cp.window and cp.done:
+                return None  # the default window moved on since that run finished: a new window starts
             if not j.window_explicit and cp.window:
                 # adopt the interrupted run's window (the defaults move with the clock)
                 self.job = replace(j, since=parse_iso(cp.window["since"]), until=parse_iso(cp.window["until"]))
@@ -290,6 +292,7 @@ class TradeRunner:
         j = self.job  # may have adopted the checkpoint's window
         if j.mode == "backfill" and cp is not None and cp.done:
             self.result.note = "already complete (checkpoint)"
+            self.progress(0, self.window_seconds())
             return self.result
         sink = TradeSink(self.writer, table, j.symbol, self.conn.trade_id_field, j.batch_size, self._on_flush)
         walker = self._walker(cp, sink.covered)

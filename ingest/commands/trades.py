@@ -2,6 +2,7 @@
 
     schemahub ingest [binance coinbase kraken] [PRODUCT ...] [--skip-checkpoint] [--after ID] [--before ID]
     schemahub backfill [VENUES] [PRODUCTS] --since 2025-01-01 [--until ...] --workers 4 --resume [--dry-run]
+    schemahub klines [VENUES] [PRODUCTS] --interval 1m --since ... [--until ...]
 
 Both write bronze trades (`raw_<venue>_trades`) under LAKE_ROOT (or --s3-bucket/--s3-prefix) and exit non-zero
 when any product failed, after finishing the others.

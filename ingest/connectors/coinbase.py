@@ -197,7 +197,9 @@ class Coinbase(Connector):
         Each probe's answer is a fact (trade k has time t); the bounds move only on facts, so a stale
         or repeated page cannot mislead the search, it only costs another probe.
         """
-        top = newest or (self.trades(symbol, limit=1).records or [None])[0]
+        # the newest trade has no cursor to check it against: ask twice, keep the newer (a stale page is older)
+        top = newest or max((t for _ in range(2) for t in self.trades(symbol, limit=1).records),
+                            key=lambda t: t.trade_id, default=None)
         if top is None or parse_time(top.time) < when:
             return None
         lo, hi = 0, top.trade_id  # invariant: every trade id <= lo is older than `when`; trade hi is not
