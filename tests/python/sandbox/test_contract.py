@@ -4,6 +4,7 @@ types, units (ms vs s vs ns vs ISO) and headers. Skips cleanly when the real dat
 
 from __future__ import annotations
 
+import heapq
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -174,3 +175,45 @@ def test_recording_messages_have_the_real_field_names(real_data, tmp_path) -> No
     assert set(real_c["snapshot"]) | {"sequence", "time"} == set(mine_c["snapshot"])
     assert {"type", "sequence", "product_id", "price", "best_bid", "best_ask", "side", "time", "trade_id",
             "last_size"} <= set(real_c["ticker"]) & set(mine_c["ticker"])
+
+
+def test_kraken_checksum_reproduces_real_kraken_checksums(real_data) -> None:
+    """The same `kraken_checksum` the recordings use reproduces the checksums Kraken itself sent (WS v1 book
+    capture, depth 1000: same algorithm over the top 10 levels, values already at the pair's precision)."""
+    from sandbox.recordings import kraken_checksum
+
+    path = real_data / "cryptofeed-recordings" / "KRAKEN.ws.50.0"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    books: dict[str, tuple[dict, dict]] = {}
+    checked = 0
+    for line in path.read_text().splitlines()[1:]:
+        head, _, text = line.partition(": ")
+        if " <- " in head or not text.startswith("["):
+            continue
+        msg = json.loads(text)
+        pair, parts = msg[-1], [p for p in msg[1:-2] if isinstance(p, dict)]
+        if any("as" in p or "bs" in p for p in parts):
+            books[pair] = ({lv[0]: lv[1] for lv in parts[0].get("bs", [])},
+                           {lv[0]: lv[1] for lv in parts[0].get("as", [])})
+            continue
+        if pair not in books:
+            continue
+        bids, asks = books[pair]
+        checksum = None
+        for p in parts:
+            for side, book in (("b", bids), ("a", asks)):
+                for lv in p.get(side, []):
+                    if Decimal(lv[1]) == 0:
+                        book.pop(lv[0], None)
+                    else:
+                        book[lv[0]] = lv[1]
+            checksum = p.get("c", checksum)
+        if checksum is None:
+            continue
+        # (levels beyond the subscribed 1000 never reach the top 10 here, so no truncation is needed)
+        top_a = [(p, asks[p]) for p in heapq.nsmallest(10, asks, key=float)]
+        top_b = [(p, bids[p]) for p in heapq.nlargest(10, bids, key=float)]
+        assert kraken_checksum(top_a, top_b) == int(checksum), (pair, checked)
+        checked += 1
+    assert checked > 1000
