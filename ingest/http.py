@@ -204,6 +204,8 @@ class HttpClient:
         self.backoff_base = backoff_base if backoff_base is not None else _env_float(
             "SCHEMAHUB_HTTP_BACKOFF_BASE", 0.5)
         self.backoff_cap = backoff_cap if backoff_cap is not None else _env_float("SCHEMAHUB_HTTP_BACKOFF_CAP", 30.0)
+        # a venue asking us to wait longer than this (a Binance ban escalates to days) stops the run instead
+        self.max_wait = _env_float("SCHEMAHUB_HTTP_MAX_WAIT", 900.0)
         self.sleep, self.clock, self.wall_clock = sleep, clock, wall_clock
         self.rng = rng or random.Random()
         self._base_urls = dict(base_urls or {})
@@ -242,6 +244,9 @@ class HttpClient:
     def _once(self, venue: str, url: str, params: Mapping[str, Any] | None, weight: int,
               ctx: dict[str, Any]) -> tuple[httpx.Response, Any, dt.datetime]:
         limiter = self.limiter(venue)
+        if limiter.halted_for > self.max_wait:
+            raise FatalError(f"{venue} calls are halted for {limiter.halted_for:.0f}s more (a ban or Retry-After "
+                             f"longer than SCHEMAHUB_HTTP_MAX_WAIT={self.max_wait:.0f}s); run again later", **ctx)
         limiter.acquire(weight)
         with self._lock:
             self.stats.requests += 1
@@ -276,7 +281,7 @@ class HttpClient:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max(1, self.max_attempts)),
             wait=_Wait(self),
-            retry=tenacity.retry_if_exception_type(RetriableError),
+            retry=tenacity.retry_if_exception(self._worth_waiting),
             sleep=self.sleep,
             before_sleep=self._log_retry,
             reraise=True,
@@ -288,10 +293,20 @@ class HttpClient:
                     n = attempt.retry_state.attempt_number
                     return Reply(venue, str(resp.url), resp.status_code, resp.headers, body, recv, n)
         except RetriableError as exc:
+            if not self._worth_waiting(exc):
+                raise RetriesExhaustedError(f"not waiting {exc.retry_after:.0f}s (> SCHEMAHUB_HTTP_MAX_WAIT="
+                                            f"{self.max_wait:.0f}s): {exc.message}; run again later",
+                                            venue=venue, endpoint=path, symbol=symbol, cursor=cursor,
+                                            status=exc.status) from exc
             raise RetriesExhaustedError(f"gave up after {self.max_attempts} attempts: {exc.message}",
                                         venue=venue, endpoint=path, symbol=symbol, cursor=cursor,
                                         status=exc.status) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _worth_waiting(self, exc: BaseException) -> bool:
+        if not isinstance(exc, RetriableError):
+            return False
+        return exc.retry_after is None or exc.retry_after <= self.max_wait
 
     def download(self, venue: str, url: str, dest: str | os.PathLike[str], *, symbol: str | None = None,
                  cursor: Any = None, weight: int = 1, chunk_size: int = 1 << 20) -> Reply:
@@ -327,7 +342,7 @@ class HttpClient:
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max(1, self.max_attempts)), wait=_Wait(self),
-            retry=tenacity.retry_if_exception_type(RetriableError), sleep=self.sleep,
+            retry=tenacity.retry_if_exception(self._worth_waiting), sleep=self.sleep,
             before_sleep=self._log_retry, reraise=True)
         try:
             return retrying(once)

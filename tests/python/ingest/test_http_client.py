@@ -194,3 +194,17 @@ def test_decimal_floats_survive(fake_time: FakeTime) -> None:
     assert str(row[2]) == "1762795433.9717445"
     assert repr(json.loads(body)["result"]["XXBTZUSD"][0][2]) == "1762795433.9717445"  # same text, by luck...
     assert float(row[2]) * 1e9 != int(row[2] * 10**9)  # ...but a binary float loses the ns cursor digits
+
+
+def test_a_long_ban_stops_the_run_instead_of_sleeping_for_days(fake_time: FakeTime) -> None:
+    ban = httpx.Response(418, json={"code": -1003, "msg": "IP banned until 1767225600000"},
+                         headers={"Retry-After": "259200"})
+    transport, seen = scripted([ban])
+    with client(transport, fake_time) as c:
+        with pytest.raises(RetriesExhaustedError) as err:
+            c.get("binance", "/api/v3/historicalTrades", symbol="BTCUSDT", cursor="fromId=5")
+        assert "not waiting 259200s" in str(err.value) and "cursor=fromId=5" in str(err.value)
+        assert c.limiter("binance").halted_for == pytest.approx(259200)
+        with pytest.raises(FatalError, match="halted for 259200s more"):  # other calls stop too, at once
+            c.get("binance", "/api/v3/time")
+    assert len(seen) == 1 and not fake_time.sleeps
