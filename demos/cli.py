@@ -72,8 +72,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--symbols", default="BTC,ETH", help="base assets to simulate (default BTC,ETH)")
     p.add_argument("--discrepancy-seconds", type=float, default=10.0,
                    help="seconds of live discrepancy detection against the sandbox (0 to skip)")
-    p.add_argument("--book-hours", type=float, default=1.0,
-                   help="hours of order-book recordings ending now (default 1; they are the slow part)")
     p.add_argument("--skip-publish", action="store_true", help="leave out the Iceberg publish step")
     p.set_defaults(func=cmd_demo)
 
@@ -145,6 +143,5 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     opts = DemoOptions(hours=args.hours, seed=args.seed,
                        symbols=tuple(s.strip().upper() for s in args.symbols.split(",") if s.strip()),
-                       discrepancy_seconds=args.discrepancy_seconds, publish=not args.skip_publish,
-                       book_hours=args.book_hours)
+                       discrepancy_seconds=args.discrepancy_seconds, publish=not args.skip_publish)
     return run_demo(opts)

@@ -40,7 +40,6 @@ class DemoOptions:
     symbols: tuple[str, ...] = ("BTC", "ETH")
     discrepancy_seconds: float = 10.0
     publish: bool = True
-    book_hours: float | None = 1.0  # book recordings cover the last this-many hours (None: all)
 
 
 @dataclass
@@ -130,8 +129,9 @@ def step_prepare_lake(state: DemoState, opts: DemoOptions) -> str:
 def step_sandbox(state: DemoState, opts: DemoOptions) -> str:
     from sandbox.server import SandboxConfig, SandboxServer
 
-    cfg = SandboxConfig(seed=opts.seed, start=state.start, end=state.end + timedelta(hours=1),
-                        symbols=opts.symbols, live=True)
+    # The simulated market depends on (seed, start, end): the recordings step uses exactly this window, so the
+    # books it records belong to the same market as the trades served here.
+    cfg = SandboxConfig(seed=opts.seed, start=state.start, end=state.end, symbols=opts.symbols, live=True)
     server = SandboxServer(cfg, port=0).start()
     state.sandbox_url = server.url
     state.env.update({"SCHEMAHUB_EXCHANGE": "sandbox", "SCHEMAHUB_SANDBOX_URL": server.url})
@@ -166,16 +166,15 @@ def step_start_recordings(state: DemoState, opts: DemoOptions) -> str:
         shutil.rmtree(rec_dir)
     if "sandbox" not in _commands():
         raise DemoStepError("book recordings: the command `schemahub sandbox --record` does not exist yet")
-    book_start = state.end - timedelta(hours=min(opts.book_hours or opts.hours, opts.hours))
     argv = [sys.executable, "-m", "schemahub.cli", "sandbox", "--record", str(rec_dir), "--seed", str(opts.seed),
-            "--start", book_start.isoformat(), "--end", state.end.isoformat(), "--symbols", ",".join(opts.symbols)]
+            "--start", state.start.isoformat(), "--end", state.end.isoformat(), "--symbols", ",".join(opts.symbols)]
     log_path = state.work / "recordings.log"
     print(f"  $ {' '.join(argv[1:])}  (in the background; log {log_path})", flush=True)
     log = log_path.open("w", encoding="utf-8")
     _BACKGROUND["recordings"] = (subprocess.Popen(argv, cwd=config.PROJECT_ROOT, env=state.env, stdout=log,
                                                   stderr=subprocess.STDOUT), log_path)
     log.close()
-    return f"recording {book_start:%H:%M:%S}..{state.end:%H:%M:%S} UTC of book and trade streams in the background"
+    return f"recording {state.start:%H:%M:%S}..{state.end:%H:%M:%S} UTC of book and trade streams in the background"
 
 
 def step_recordings(state: DemoState, opts: DemoOptions) -> str:
@@ -201,10 +200,37 @@ _BACKGROUND: dict[str, tuple[subprocess.Popen, Path]] = {}
 
 
 def step_import(state: DemoState, opts: DemoOptions) -> str:
+    """One `schemahub import-recording` per venue, run side by side (each is single-threaded)."""
+    if "import-recording" not in _commands():
+        raise DemoStepError("import of the book recordings: the command `schemahub import-recording` does not "
+                            "exist yet (its package has not delivered it), so this step cannot run")
     rec_dir = _recordings_dir(state)
-    files = sorted(str(p) for p in rec_dir.rglob("*.rec") if p.is_file())
-    schemahub(state, "import-recording", *files, what="import of the book recordings")
-    return f"{len(files)} recording file(s) imported into bronze (book snapshots, bbo, depth updates)"
+    procs = []
+    for venue in VENUES:
+        files = sorted(str(p) for p in (rec_dir / venue).rglob("*.rec") if p.is_file())
+        if not files:
+            raise DemoStepError(f"import of the book recordings: no {venue} recording under {rec_dir / venue}")
+        argv = [sys.executable, "-m", "schemahub.cli", "import-recording", "--venue", venue, *files]
+        log_path = state.work / f"import-{venue}.log"
+        print(f"  $ {' '.join(argv[1:])}  (log {log_path})", flush=True)
+        with log_path.open("w", encoding="utf-8") as log:
+            procs.append((venue, subprocess.Popen(argv, cwd=config.PROJECT_ROOT, env=state.env, stdout=log,
+                                                  stderr=subprocess.STDOUT), log_path))
+    failed = []
+    for venue, proc, log_path in procs:
+        try:
+            rc = proc.wait(timeout=1200)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = -9
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+        for line in text.splitlines()[-6:]:
+            print(f"  {venue}: {line}")
+        if rc != 0:
+            failed.append(f"{venue} (exit {rc}, log {log_path})")
+    if failed:
+        raise DemoStepError(f"import-recording failed for {', '.join(failed)}")
+    return "recordings of every venue imported into bronze (trades, bbo, depth updates, book snapshots, gaps)"
 
 
 def step_dbt_build(state: DemoState, opts: DemoOptions) -> str:
@@ -227,10 +253,23 @@ def step_publish(state: DemoState, opts: DemoOptions) -> str:
 
 
 def step_discrepancies(state: DemoState, opts: DemoOptions) -> str:
+    """The live detector against a live sandbox whose market runs on past now (the pipeline's sandbox ends at
+    the demo's start), polling books through the ingest connectors."""
     from demos.discrepancy_run import run_live
+    from sandbox.server import SandboxConfig, SandboxServer
 
-    summary = run_live("BTC", threshold_bp=2.0, interval=1.0, duration=opts.discrepancy_seconds,
-                       venues=list(VENUES), lake=state.lake)
+    now = datetime.now(UTC).replace(microsecond=0)
+    cfg = SandboxConfig(seed=opts.seed, start=now - timedelta(minutes=15), end=now + timedelta(hours=1),
+                        symbols=("BTC",), live=True)
+    saved = os.environ.get("SCHEMAHUB_SANDBOX_URL")
+    with SandboxServer(cfg, port=0) as live:
+        os.environ["SCHEMAHUB_SANDBOX_URL"] = live.url
+        try:
+            summary = run_live("BTC", threshold_bp=2.0, interval=1.0, duration=opts.discrepancy_seconds,
+                               venues=list(VENUES), lake=state.lake)
+        finally:
+            if saved is not None:
+                os.environ["SCHEMAHUB_SANDBOX_URL"] = saved
     if summary.steps and summary.errors and all(n == summary.steps for n in summary.errors.values()):
         raise DemoStepError(f"live discrepancies: no venue answered ({summary.errors})")
     state.pages["discrepancy events"] = state.lake.uri("discrepancies")
