@@ -379,6 +379,7 @@ class TradeRunner:
         # ingest cold start), never when it resumes from a watermark that may be older than the cutoff
         resumed = j.mode == "ingest" and (j.after_id is not None or cp is not None)
         floor_ms = None if resumed else start_ms
+        run_start_ms = utc_ms(self.now())  # ingest stops once it reaches the run's start (a live market never ends)
         stale: dict[str, int] = {}
         empties = 0
         while True:
@@ -389,7 +390,7 @@ class TradeRunner:
             page = conn.historical_trades(j.symbol, from_id, j.page_size)
             if not page.records:
                 empties += 1
-                if empties >= 2:  # an empty page is the end; a second one confirms it (not a stale repeat)
+                if empties >= 2 or j.mode == "ingest":  # an empty page is the end; a backfill confirms it
                     yield Step([], {"from_id": from_id}, from_id - 1)
                     return
                 continue
@@ -420,7 +421,9 @@ class TradeRunner:
             if start_ms is not None and keep:
                 prog = (max(r.time for r in keep) - start_ms) / 1000.0
             yield Step(rows, {"from_id": nxt}, nxt - 1, prog)
-            if stop or (j.mode == "ingest" and len(page.records) < j.page_size):
+            caught_up = j.mode == "ingest" and (len(page.records) < j.page_size or
+                                                max(r.time for r in recs) >= run_start_ms)
+            if stop or caught_up:
                 return  # ingest: a short page means caught up; a backfill confirms the end with empty pages
             from_id = nxt
 
@@ -464,7 +467,7 @@ class TradeRunner:
                     page = again
             if not page.records:
                 empties += 1
-                if empties >= 2:  # the start of the venue's history, confirmed by a second empty page
+                if empties >= 2 or j.mode == "ingest":  # the start of history (a backfill confirms it)
                     yield Step([], {"after": after, "newest": newest}, newest if j.mode == "ingest" else after)
                     return
                 continue
@@ -530,6 +533,7 @@ class TradeRunner:
         until_ns = utc_ns(j.until) if j.until is not None else None
         start_ns = utc_ns(start_t) if start_t is not None else None
         floor_ns = None if (j.mode == "ingest" and cp is not None) else start_ns  # see _binance
+        run_start_ns = utc_ns(self.now())
         stale: dict[str, int] = {}
         first_seen: int | None = None  # without a known last id, the first page must be seen twice alike
         empties = 0
@@ -539,7 +543,7 @@ class TradeRunner:
             cur = f"since={since}"
             if not page.records:
                 empties += 1
-                if empties >= 2:  # an empty page is the end; a second one confirms it (not a stale repeat)
+                if empties >= 2 or j.mode == "ingest":  # an empty page is the end; a backfill confirms it
                     yield Step([], {"since": str(since)}, max_id)
                     return
                 continue
@@ -572,8 +576,8 @@ class TradeRunner:
             if start_ns is not None and keep:
                 prog = (max(r.time_ns for r in keep) - start_ns) / 1e9
             yield Step(rows, {"since": str(nxt)}, max_id, prog)
-            if stop:
-                return
+            if stop or (j.mode == "ingest" and max(r.time_ns for r in recs) >= run_start_ns):
+                return  # ingest stops once it reaches the run's start (a live market never ends)
             # Kraken ends a page early rather than split trades that share a timestamp: a short page is
             # not the end, only an EMPTY page is
             since = nxt
