@@ -131,13 +131,73 @@ def table(seed: int = 7, hours: float = 1.0, real: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def plot(out: Path, seed: int = 7, hours: float = 1.0, real: Path | None = None) -> Path:
+    """A PNG comparing real and simulated distributions, plus two minutes of the three venues' BTC mids (the
+    lags are visible). Everything simulated is labelled SIMULATED."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sandbox.market import STEP_NS, Market
+
+    real = real or config.PROJECT_ROOT.parent / "shared" / "data" / "real"
+    end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    m = Market(seed, end - dt.timedelta(hours=hours), end)
+    sim = sandbox_trades(m, "binance", "BTC")
+    rb, rq = real_binance(real) if real.is_dir() else (None, None)
+    fig, ax = plt.subplots(2, 2, figsize=(12, 8))
+    bins = np.linspace(-12, 2, 60)
+    ax[0, 0].hist(np.log(sim.qty), bins, density=True, alpha=0.6, label="SIMULATED Binance BTCUSDT")
+    if rb is not None:
+        ax[0, 0].hist(np.log(rb.qty), bins, density=True, alpha=0.6, label="real BTCUSDT 2021-01-08")
+    ax[0, 0].set(title="log trade size", xlabel="log(qty BTC)")
+    gap_bins = np.linspace(0, 10, 51)
+    sim_gaps = np.diff(sim.t_ns // 10**6).astype(float)
+    ax[0, 1].hist(sim_gaps / sim_gaps.mean(), gap_bins, density=True, alpha=0.6, label="SIMULATED (~6 trades/s)")
+    if rb is not None:
+        real_gaps = np.diff(rb.t_ns // 10**6).astype(float)
+        ax[0, 1].hist(real_gaps / real_gaps.mean(), gap_bins, density=True, alpha=0.6, label="real (~43 trades/s)")
+    ax[0, 1].set(title="inter-arrival / its mean (shape; rates differ on purpose)", xlabel="gap / mean gap",
+                 yscale="log")
+    tape = m.tape("binance", "BTC")
+    ticks = np.sort(tape.ask - tape.bid)
+    ax[1, 0].plot(ticks, np.linspace(0, 1, len(ticks)), label="SIMULATED")
+    if rq is not None:
+        import pyarrow.parquet as pq
+
+        q = pq.read_table(real / "nautilus-binance-ticks" / "btcusdt-quotes.parquet")
+        rt = np.sort(np.round((q.column("ask").to_numpy() - q.column("bid").to_numpy()) / 0.01))
+        ax[1, 0].plot(rt, np.linspace(0, 1, len(rt)), label="real 2021-01-08")
+    ax[1, 0].set(title="spread CDF (ticks of 0.01)", xscale="symlog", xlabel="ticks")
+    s0 = m.n_steps // 2
+    steps = np.arange(s0, s0 + 1200)
+    for venue in ("binance", "coinbase", "kraken"):
+        t = m.tape(venue, "BTC")
+        mid = (t.bid[steps] + t.ask[steps]) / 2 * t.spec.tick
+        ax[1, 1].plot((steps - s0) * STEP_NS / 1e9, mid, label=f"SIMULATED {venue}")
+    ax[1, 1].plot((steps - s0) * STEP_NS / 1e9, np.exp(m.latent("BTC").logp[steps]), "k:", label="latent")
+    ax[1, 1].set(title="two minutes of BTC mids (Binance leads)", xlabel="seconds")
+    for a in ax.flat:
+        a.legend(fontsize=8)
+    fig.suptitle(f"SchemaHub sandbox calibration -- SIMULATED market (seed {seed}) vs real samples")
+    fig.tight_layout()
+    out = Path(out)
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--hours", type=float, default=1.0)
     p.add_argument("--real", type=Path, default=None, help="folder of the real samples (default ../shared/data/real)")
+    p.add_argument("--plot", type=Path, default=None, help="also write a PNG of the distributions to this file")
     a = p.parse_args(argv)
     print(table(a.seed, a.hours, a.real))
+    if a.plot:
+        print(f"plot: {plot(a.plot, a.seed, a.hours, a.real)}")
 
 
 if __name__ == "__main__":

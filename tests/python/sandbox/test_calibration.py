@@ -45,6 +45,8 @@ def test_kraken_and_coinbase_shapes(real_data, market) -> None:
     assert abs(c_sim["sd of log trade size"] - c_real["sd of log trade size"]) < 0.3
 
 
-def test_the_table_renders(real_data) -> None:
+def test_the_table_and_the_plot_render(real_data, tmp_path) -> None:
     text = cal.table(seed=7, hours=0.25, real=real_data)
     assert "| trades per second |" in text and "Binance BTCUSDT" in text
+    png = cal.plot(tmp_path / "calibration.png", seed=7, hours=0.25, real=real_data)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
