@@ -122,7 +122,7 @@ def _report(results: list[Any], what: str, elapsed: float) -> int:
     from rich.table import Table
 
     table = Table(title=f"{what}: {sum(r.trades for r in results)} trades in {elapsed:.1f}s")
-    for col in ("venue", "symbol", "new trades", "dup/covered dropped", "files", "requests pages", "status"):
+    for col in ("venue", "symbol", "new trades", "dup/covered dropped", "files", "pages", "status"):
         table.add_column(col)
     for r in results:
         status = f"[red]FAILED: {r.error}[/red]" if r.error else (r.note or "ok")
