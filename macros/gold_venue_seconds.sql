@@ -30,10 +30,11 @@ trade_seconds as (
         symbol,
         (epoch_us(trade_ts) + 999999) // 1000000 as sec,
         count(*) as trade_count,
-        sum(quantity) as volume,
-        coalesce(sum(quantity) filter (where side = 'BUY'), 0) as buy_volume,
-        coalesce(sum(quantity) filter (where side = 'SELL'), 0) as sell_volume,
-        sum(notional) as notional,
+        -- exact decimal sums: the same trades give the same bits whatever the grouping or thread order
+        sum(cast(quantity as decimal(38, 12))) as volume,
+        coalesce(sum(cast(quantity as decimal(38, 12))) filter (where side = 'BUY'), 0) as buy_volume,
+        coalesce(sum(cast(quantity as decimal(38, 12))) filter (where side = 'SELL'), 0) as sell_volume,
+        sum(cast(notional as decimal(38, 10))) as notional,
         last(price order by trade_ts, trade_id) as last_price,
         max(epoch_ms(trade_ts)) as last_trade_ms,
         bool_or({{ gold_source_is_stream('source') }}) as has_stream,
@@ -169,7 +170,7 @@ carried as (
     )
 ),
 
-venue_seconds as (
+venue_seconds_raw as (
     select
         carried.*,
         venues.canonical_symbol,
@@ -195,21 +196,34 @@ venue_seconds as (
             carried.exchange = venues.exchange
             and carried.symbol = venues.symbol
     window by_sec as (partition by carried.exchange, carried.symbol order by carried.sec)
+),
+
+venue_seconds as (
+    select
+        *,
+        -- the squared 1-s return as an exact decimal: its rolling sums do not depend on the window's extent
+        cast(mid_ret_1s * mid_ret_1s as decimal(38, 30)) as mid_ret_sq
+    from venue_seconds_raw
 )
 {% endmacro %}
 
 
-{#- sum(expr) over the trailing window (t - n, t] of the dense per-second series. -#}
+{#- agg(expr) over the trailing window (t - n, t] of the dense per-second series; sums are exact (decimal
+    inputs) and returned as double. -#}
 {% macro gold_trailing(agg, expr, n) -%}
+    {%- if agg == 'sum' %}cast({% endif -%}
     {{ agg }}({{ expr }}) over (
         partition by exchange, symbol order by sec rows between {{ n - 1 }} preceding and current row
     )
+    {%- if agg == 'sum' %} as double){% endif -%}
 {%- endmacro %}
 
 
 {#- agg(expr) over the forward window (t, t + n] of the dense per-second series. -#}
 {% macro gold_forward(agg, expr, n) -%}
+    {%- if agg == 'sum' %}cast({% endif -%}
     {{ agg }}({{ expr }}) over (
         partition by exchange, symbol order by sec rows between 1 following and {{ n }} following
     )
+    {%- if agg == 'sum' %} as double){% endif -%}
 {%- endmacro %}

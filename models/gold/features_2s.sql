@@ -69,7 +69,7 @@ trailing_windows as (
             {{ gold_trailing('sum', 'trade_count', n) }} as trade_count_{{ n }}s,
             {{ gold_trailing('sum', 'buy_volume - sell_volume', n) }} as net_volume_{{ n }}s,
         {%- endfor %}
-        {{ gold_trailing('sum', 'mid_ret_1s * mid_ret_1s', 60) }} as sq_ret_sum_60s,
+        {{ gold_trailing('sum', 'mid_ret_sq', 60) }} as sq_ret_sum_60s,
         {{ gold_trailing('count', 'mid_ret_1s', 60) }} as ret_count_60s,
         {{ gold_trailing('bool_or', 'has_stream', 60) }} as has_stream_60s,
         {{ gold_trailing('bool_or', 'has_rest', 60) }} as has_rest_60s,

@@ -63,7 +63,7 @@ windows as (
     select
         *,
         -- trailing context, known at t
-        {{ gold_trailing('sum', 'mid_ret_1s * mid_ret_1s', 60) }} as sq_ret_sum_60s,
+        {{ gold_trailing('sum', 'mid_ret_sq', 60) }} as sq_ret_sum_60s,
         {{ gold_trailing('count', 'mid_ret_1s', 60) }} as ret_count_60s,
         ln(mid_ff / lag(mid_ff, 60) over by_sec) as ret_60s,
         -- the future, (t, t + h]
@@ -73,7 +73,7 @@ windows as (
         lead(book_known_age_ms, {{ h }}) over by_sec as target_book_age_ms,
         {{ gold_forward('max', 'max_mid', h) }} as path_max_mid,
         {{ gold_forward('min', 'min_mid', h) }} as path_min_mid,
-        {{ gold_forward('sum', 'mid_ret_1s * mid_ret_1s', h) }} as path_sq_ret_sum,
+        {{ gold_forward('sum', 'mid_ret_sq', h) }} as path_sq_ret_sum,
         {{ gold_forward('sum', 'volume', h) }} as path_volume,
         {{ gold_forward('sum', 'trade_count', h) }} as path_trade_count,
         {{ gold_forward('count', 'sec', h) }} as path_seconds,
@@ -113,11 +113,12 @@ labelled as (
         {%- for n in p.label_horizons_s if n != h %}
             ln(mid_ahead_{{ n }}s / mid_ff) as return_{{ n }}s,
         {%- endfor %}
-        greatest(mid_ff, path_max_mid) as max_price_10s,
-        least(mid_ff, path_min_mid) as min_price_10s,
+        -- path statistics only over a window fully covered by data (else unknown, null)
+        case when path_seconds = {{ h }} then greatest(mid_ff, path_max_mid) end as max_price_10s,
+        case when path_seconds = {{ h }} then least(mid_ff, path_min_mid) end as min_price_10s,
         case when path_seconds = {{ h }} then sqrt(path_sq_ret_sum) end as volatility_10s,
-        path_volume as volume_10s,
-        cast(path_trade_count as integer) as trade_count_10s,
+        case when path_seconds = {{ h }} then path_volume end as volume_10s,
+        case when path_seconds = {{ h }} then cast(path_trade_count as integer) end as trade_count_10s,
         (book_best_ask_price - book_best_bid_price) / 2 as half_spread,
         trailing_vol_60s * sqrt({{ h }} / 60.0) as trailing_sigma_10s,
         trailing_vol_60s,
