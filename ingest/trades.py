@@ -307,8 +307,9 @@ class TradeRunner:
                 self.progress(fresh, delta)
             self._finish(sink, final)
         except IngestError:
-            # keep what is parsed and good: write it (and checkpoint it if the walk allows), then report
-            sink.flush()
+            # a failing run writes nothing after its last checkpoint: the buffer is dropped, not half-written
+            # (what earlier flushes wrote is complete, checkpointed, and kept)
+            self.result.note = f"{sink.buffered} buffered rows dropped"
             raise
         finally:
             self.result.trades, self.result.dropped, self.result.files = sink.written, sink.dropped, sink.files

@@ -14,12 +14,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pyarrow.parquet as pq
 import pytest
-from ingest_core_support import SYMBOLS, bronze_ids, sandbox_env, truth_ids
+from ingest_core_support import SYMBOLS, FakeTime, bronze_ids, sandbox_env, truth_ids
 
 from ingest.bronze.writer import BronzeWriter
 from ingest.checkpoints import CheckpointStore
+from ingest.errors import FatalError
 from ingest.http import HttpClient
 from ingest.trades import TradeJob, TradeRunner
 from sandbox.server import SandboxConfig, SandboxServer
@@ -305,3 +307,30 @@ def test_ingest_after_before_bounds_leave_the_watermark_alone(venue: str, tmp_la
         assert CheckpointStore.local().load("ingest", venue, "trades", symbol) is None
         assert main(["ingest", "kraken", "XBTUSD", "--after", "5"]) == 1
         assert "not supported" in capsys.readouterr().err
+
+
+def test_a_record_without_a_field_fails_the_run_and_writes_nothing(tmp_lake: Path, fake_time: FakeTime) -> None:
+    """A Binance page whose third trade lacks `qty`: a clear error naming venue, symbol and field, and no file."""
+
+    def trade(i: int) -> dict:
+        return {"id": i, "price": "1.0", "qty": "2.0", "quoteQty": "2.0", "time": 1767225000000 + i,
+                "isBuyerMaker": True, "isBestMatch": True}
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path.endswith("/aggTrades"):
+            return httpx.Response(200, json=[{"a": 1, "p": "1.0", "q": "2.0", "f": 100, "l": 100,
+                                              "T": 1767225000100, "m": True, "M": True}])
+        start = int(req.url.params["fromId"])
+        rows = [trade(i) for i in range(start, start + 10)]
+        if start >= 110:
+            del rows[2]["qty"]
+        return httpx.Response(200, json=rows)
+
+    client = HttpClient(transport=httpx.MockTransport(handler), base_urls={"binance": "http://bn.test"},
+                        sleep=fake_time.sleep, clock=fake_time.clock)
+    job = TradeJob("binance", "BTCUSDT", "backfill", since=END - dt.timedelta(hours=1), until=END, page_size=10)
+    with client, pytest.raises(FatalError) as err:
+        TradeRunner(job, client, BronzeWriter(Lake.from_env()), CheckpointStore.local()).run()
+    assert "missing field 'qty'" in str(err.value) and "binance" in str(err.value) and "BTCUSDT" in str(err.value)
+    assert not list(tmp_lake.rglob("*.parquet"))
+    assert CheckpointStore.local().load("backfill", "binance", "trades", "BTCUSDT") is None
