@@ -102,7 +102,7 @@ def _run_jobs(jobs: list[Any], workers: int, make_runner: Any) -> list[Any]:
         runner = make_runner(job)
         try:
             return runner.run()
-        except (IngestError, SchemaHubError, BronzeError) as exc:
+        except (IngestError, SchemaHubError, BronzeError, OSError) as exc:  # OSError: lake storage
             res = runner.result if isinstance(runner.result, JobResult) else JobResult(job.venue, job.symbol)
             res.error = str(exc)
             return res
