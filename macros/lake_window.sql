@@ -33,3 +33,21 @@
     {%- set layer = model_node.fqn[1] if model_node.fqn | length > 2 else 'silver' -%}
     {{- return(config.get('location') or (target.external_root ~ '/' ~ layer ~ '/' ~ relation.identifier)) -}}
 {% endmacro %}
+
+
+{% macro lake_ensure_dir(path) %}
+{#- Create a local directory and its missing parents (DuckDB's partitioned COPY creates one level only,
+    duckdb/dbt-duckdb#337). An empty partitioned COPY with OVERWRITE_OR_IGNORE creates the directory and
+    writes no file; existing directories and their files are left as they are. Object stores need nothing. -#}
+    {%- if '://' not in path -%}
+        {%- set parts = path.split('/') -%}
+        {%- for i in range(1, parts | length + 1) -%}
+            {%- set prefix = parts[:i] | join('/') -%}
+            {%- if prefix not in ['', '.', '..'] and parts[i - 1] not in ['', '.', '..'] -%}
+                {%- do run_query(
+                    "copy (select 1 as lake_dir_part, 1 as lake_dir_value where false) to '" ~ prefix
+                    ~ "' (format parquet, partition_by (lake_dir_part), overwrite_or_ignore true)") -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}

@@ -12,8 +12,7 @@
       4. points the view `<model>` at `read_parquet('<location>/*/*.parquet', hive_partitioning)` with the
          model's own column order and types (or an empty typed view while no file exists yet).
     Config: partition_by (column, required), location (default `<external_root>/<layer>/<model name>`, where
-    layer is the model's folder under models/). Local lakes need `<LAKE_ROOT>/<layer>/` to exist (DuckDB
-    creates one directory level only: `python -m schemahub.lakedirs` or the Makefile's mkdir).
+    layer is the model's folder under models/). Missing local directories are created first (lake_ensure_dir).
 -#}
 
 {% materialization lake_partitioned, adapter='duckdb' %}
@@ -51,6 +50,7 @@
     {%- endif -%}
 
     {% if row_count > 0 or full_build %}
+        {% do lake_ensure_dir(location) %}
         {% call statement('write_partitions') -%}
             copy (select * from {{ temp_relation }}) to '{{ location }}' (
                 format parquet,

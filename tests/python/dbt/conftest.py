@@ -39,9 +39,6 @@ class DbtRunner:
         return env
 
     def __call__(self, *args: str) -> str:
-        if not self.lake_root.startswith("s3://"):
-            for layer in ("silver", "gold"):  # DuckDB's COPY creates one directory level only
-                Path(self.lake_root, layer).mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
             [DBT, *args, "--target", self.target, "--target-path", str(self.duckdb_path.parent / "dbt_target"),
              "--log-path", str(self.duckdb_path.parent / "dbt_logs")],
