@@ -63,6 +63,15 @@ def spread_stats(bid: np.ndarray, ask: np.ndarray, tick: float) -> dict[str, flo
     }
 
 
+def level_density(bids: list[float], asks: list[float], tick: float) -> float:
+    """Resting levels per tick beyond the touch: (levels - 1) / (ticks spanned), averaged over both sides."""
+    dens = []
+    for side in (sorted(bids, reverse=True), sorted(asks)):
+        span = abs(side[-1] - side[0]) / tick
+        dens.append((len(side) - 1) / span)
+    return float(np.mean(dens))
+
+
 # ------------------------------------------------------------------------------------------------ real samples
 def real_binance(real: Path) -> tuple[Trades, dict[str, float]]:
     import pyarrow.parquet as pq
@@ -73,6 +82,23 @@ def real_binance(real: Path) -> tuple[Trades, dict[str, float]]:
                     np.array([v == "False" for v in t.column("buyer_maker").to_pylist()]))
     q = pq.read_table(real / "nautilus-binance-ticks" / "btcusdt-quotes.parquet")
     return trades, spread_stats(q.column("bid").to_numpy(), q.column("ask").to_numpy(), 0.01)
+
+
+def real_depth_densities(real: Path) -> dict[str, float]:
+    """Level density of the real REST depth snapshots (Binance BTCUSDT 2021-10, Kraken XBTUSDT 2025-11)."""
+    b = json.loads((real / "nautilus-binance-rest" / "http_spot_market_depth.json").read_text())
+    k = json.loads((real / "nautilus-kraken-rest" / "http_order_book.json").read_text())["result"]["XBTUSDT"]
+    return {"binance": level_density([float(p) for p, _ in b["bids"]], [float(p) for p, _ in b["asks"]], 0.01),
+            "kraken": level_density([float(x[0]) for x in k["bids"]], [float(x[0]) for x in k["asks"]], 0.1)}
+
+
+def sandbox_depth_density(market, venue: str, levels: int) -> float:
+    spec = market.tape(venue, "BTC").spec
+    out = []
+    for s in np.linspace(0, market.n_steps - 1, 50).astype(int):
+        b = market.book(venue, spec.symbol, market.start_ns + int(s) * 100_000_000, depth=levels)
+        out.append(level_density([p for p, _ in b.bids], [p for p, _ in b.asks], 1.0))
+    return float(np.mean(out))
 
 
 def real_kraken(real: Path) -> Trades:
@@ -128,6 +154,13 @@ def table(seed: int = 7, hours: float = 1.0, real: Path | None = None) -> str:
     block("Coinbase BTC-USD trades (real: 2016-05-12 REST pages)",
           trade_stats(real_coinbase(real), 1000) if have else None,
           trade_stats(sandbox_trades(m, "coinbase", "BTC"), 1000))
+    dens = real_depth_densities(real) if have else {}
+    lines.extend(["### Book level density (resting levels per tick beyond the touch, REST depth snapshots)", "",
+                  "| venue | real | sandbox |", "|---|---:|---:|"])
+    for venue, levels in (("binance", 10), ("kraken", 5)):
+        r = f"{dens[venue]:.4g}" if venue in dens else "n/a"
+        lines.append(f"| {venue} BTC (top {levels}) | {r} | {sandbox_depth_density(m, venue, levels):.4g} |")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -40,7 +40,8 @@ FLOW_TAU_S = 20.0
 SIGN_BETA = 1.0
 SIGN_PERSISTENCE = 0.1  # probability that a taker order copies the previous order's side
 IMBALANCE_BETA = 0.5  # log touch-size imbalance per unit flow
-LEVEL_REFRESH_STEPS = 25  # a resting level beyond the touch changes about every 2.5 s
+LEVEL_REFRESH_STEPS = 25  # a block of resting levels beyond the touch changes about every 2.5 s
+LEVELS_PER_BLOCK = 4
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -94,6 +95,11 @@ def _sticky(x: np.ndarray, band: float) -> np.ndarray:
             cur, lo, hi = v, v - band, v + band
         append(cur)
     return np.asarray(out)
+
+
+def _block_shape(spec: MarketSpec) -> tuple[int, int]:
+    """(ticks per block, level slots per block) for a market's level density."""
+    return max(8, round(LEVELS_PER_BLOCK / spec.level_density)), 3 * LEVELS_PER_BLOCK
 
 
 def _persist(fresh: np.ndarray, copy_prob: float, u: np.ndarray) -> np.ndarray:
@@ -330,28 +336,46 @@ class Market:
 
     def _side_levels(self, spec: MarketSpec, side: int, steps: np.ndarray, best: np.ndarray, depth: int
                      ) -> tuple[np.ndarray, np.ndarray]:
-        k = max(16, math.ceil((depth - 1) / spec.level_density * 2.0) + 16)
-        salt = self._salt(spec, side)
-        while True:
-            offs = np.arange(1, k + 1, dtype=np.int64)
-            px = best[:, None] - offs[None, :] if side == 0 else best[:, None] + offs[None, :]
-            phase = (_hash(salt, px, 1) % np.uint64(LEVEL_REFRESH_STEPS)).astype(np.int64)
-            epoch = (steps[:, None] + phase) // LEVEL_REFRESH_STEPS
-            hp = _hash(salt, px, epoch)
-            present = _unit(hp) < spec.level_density
-            if depth <= 1 or present.sum(axis=1).min() >= depth - 1:
-                break
-            k *= 2
+        """Resting levels beyond the touch. The price axis is cut into blocks of B ticks holding ~LEVELS_PER_BLOCK
+        levels each; a block's levels (offsets, sizes) are a hash of (block, epoch), and each block refreshes every
+        LEVEL_REFRESH_STEPS steps at its own phase. Cost O(depth), whatever the density."""
         rows = len(steps)
-        idx = np.argsort(~present, axis=1, kind="stable")[:, : depth - 1]
-        sel_px = np.take_along_axis(px, idx, axis=1)
-        sel_h = np.take_along_axis(hp, idx, axis=1)
+        if depth <= 1:
+            return best[:, None], np.zeros((rows, 1), dtype=np.int64)
+        b, m_slots = _block_shape(spec)
+        p_slot = spec.level_density * b / m_slots
+        salt = self._salt(spec, side)
+        big = np.iinfo(np.int64).max
+        nb = max(2, math.ceil((depth - 1) / LEVELS_PER_BLOCK * 1.5) + 2)
+        while True:
+            sign = -1 if side == 0 else 1
+            j0 = (best - 1) // b if side == 0 else (best + 1) // b
+            j = j0[:, None] + sign * np.arange(nb, dtype=np.int64)[None, :]
+            phase = (_hash(salt, j, 1) % np.uint64(LEVEL_REFRESH_STEPS)).astype(np.int64)
+            epoch = (steps[:, None] + phase) // LEVEL_REFRESH_STEPS
+            slot = np.arange(m_slots, dtype=np.int64)[None, None, :]
+            h = _hash(salt, j[:, :, None], epoch[:, :, None], slot)
+            present = _unit(h) < p_slot
+            px = j[:, :, None] * b + (_splitmix(h ^ np.uint64(0x5EED)) % np.uint64(b)).astype(np.int64)
+            valid = present & ((px < best[:, None, None]) if side == 0 else (px > best[:, None, None]))
+            px2, h2 = px.reshape(rows, -1), h.reshape(rows, -1)
+            key = np.where(valid.reshape(rows, -1), -px2 if side == 0 else px2, big)
+            order = np.argsort(key, axis=1, kind="stable")
+            skey = np.take_along_axis(key, order, axis=1)
+            dup = np.concatenate([np.zeros((rows, 1), dtype=bool), skey[:, 1:] == skey[:, :-1]], axis=1)
+            skey = np.where(dup, big, skey)
+            order2 = np.argsort(skey, axis=1, kind="stable")[:, : depth - 1]
+            if (np.take_along_axis(skey, order2, axis=1) != big).all():
+                break
+            nb *= 2
+        idx = np.take_along_axis(order, order2, axis=1)
+        sel_px = np.take_along_axis(px2, idx, axis=1)
+        sel_h = np.take_along_axis(h2, idx, axis=1)
         u1, u2 = _unit(_splitmix(sel_h)), _unit(_splitmix(sel_h ^ np.uint64(0xABCDEF)))
         z = np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
         lots = np.maximum(1, np.round(np.exp(spec.level_size_log_mean + 1.0 * z) * 10.0**spec.lot_decimals))
-        all_px = np.concatenate([best[:, None], sel_px], axis=1) if depth > 1 else best[:, None]
-        all_qty = np.concatenate([np.zeros((rows, 1), dtype=np.int64), lots.astype(np.int64)], axis=1) \
-            if depth > 1 else np.zeros((rows, 1), dtype=np.int64)
+        all_px = np.concatenate([best[:, None], sel_px], axis=1)
+        all_qty = np.concatenate([np.zeros((rows, 1), dtype=np.int64), lots.astype(np.int64)], axis=1)
         return all_px, all_qty
 
     def _salt(self, spec: MarketSpec, side: int) -> int:
@@ -361,7 +385,8 @@ class Market:
         """Grid step at which each resting level (side 0 = bids, 1 = asks) last changed, as of `step`."""
         tape = self.tape(venue, symbol)
         px = np.asarray(prices, dtype=np.int64)
-        phase = (_hash(self._salt(tape.spec, side), px, 1) % np.uint64(LEVEL_REFRESH_STEPS)).astype(np.int64)
+        block = px // _block_shape(tape.spec)[0]
+        phase = (_hash(self._salt(tape.spec, side), block, 1) % np.uint64(LEVEL_REFRESH_STEPS)).astype(np.int64)
         changed = np.maximum((step + phase) // LEVEL_REFRESH_STEPS * LEVEL_REFRESH_STEPS - phase, 0)
         best = tape.bid[step] if side == 0 else tape.ask[step]
         return np.where(px == best, step, changed)
