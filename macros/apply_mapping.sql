@@ -10,7 +10,7 @@
       mappings: {native_column: target}   rename; every native column that is used must be listed
       constants: {target: value}          literal columns, e.g. exchange: binance
       transforms: {target: name}          from_ms | from_us | ms_or_us | from_seconds | iso8601 | to_double |
-                                          to_bigint | levels | l2_changes | upper | lower (none = as stored)
+                                          levels | l2_changes | upper (none = as stored)
       side: {column: c, rule: r, taker: {raw value: BUY|SELL}}   the taker-side rule (see mapping_side)
       symbols: true                       join seeds/symbol_map for canonical_symbol, base, quote (default)
 
@@ -27,8 +27,6 @@
         {{ expr }}
     {%- elif transform == 'to_double' -%}
         case when {{ expr }} is null then null else coalesce(try_cast({{ expr }} as double), {{ bad }}) end
-    {%- elif transform == 'to_bigint' -%}
-        case when {{ expr }} is null then null else coalesce(try_cast({{ expr }} as bigint), {{ bad }}) end
     {%- elif transform == 'from_ms' -%}
         timezone('UTC', make_timestamp(cast({{ expr }} as bigint) * 1000))
     {%- elif transform == 'from_us' -%}
@@ -69,8 +67,6 @@
         )
     {%- elif transform == 'upper' -%}
         upper({{ expr }})
-    {%- elif transform == 'lower' -%}
-        lower({{ expr }})
     {%- else -%}
         {{ exceptions.raise_compiler_error("mapping " ~ where ~ ": unknown transform '" ~ transform ~ "'") }}
     {%- endif -%}

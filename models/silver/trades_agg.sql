@@ -95,7 +95,7 @@ final as (
         ) as sequence_number,
         {{ source_channel('source') }} as source,  -- noqa: RF04
         source as source_detail,
-        cast(epoch_ms(coalesce(recv_ts, ingest_ts)) - trade_ms as integer) as ingest_latency_ms,
+        epoch_ms(coalesce(recv_ts, ingest_ts)) - trade_ms as ingest_latency_ms,
         {{ created_ts_ms() }} as created_ts,
         strftime(trade_date, '%Y-%m-%d') as partition_date
     from sized
