@@ -13,8 +13,10 @@ basis, spread (in ticks), taker-order rate (scaled by volatility and |flow|), fi
 distribution (log-normal body + Pareto tail). Trades happen at the touch of the venue's book in force at that
 instant (buys at the ask, sells at the bid); best bid < best ask always.
 
-Books beyond the touch are stateless functions of (price level, slow epoch) through a counter-based hash, so a
-book at any instant costs O(depth) and consecutive books differ only where levels really changed.
+Venue quotes are sticky (a venue re-prices only when its lagged view of the latent price has moved more than a
+small band), like discrete real price moves. Books beyond the touch are stateless functions of (price block,
+slow epoch) through a counter-based hash, so a book at any instant costs O(depth) and consecutive books differ
+only where levels really changed.
 
 Same seed + same window => byte-identical output. Everything is generated lazily per (venue, asset) and cached.
 """
