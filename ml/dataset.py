@@ -26,12 +26,13 @@ HORIZONS = (5, 10, 15, 30)
 
 # --- explicit exclusions: a column listed here is never a model input --------------------------------------
 KEY_COLUMNS = frozenset({
-    "exchange", "symbol", "canonical_symbol", "base", "quote", "venue", "feature_ts", "feature_ts_ms",
+    "exchange", "symbol", "canonical_symbol", "base", "quote", "venue", "feature_ts", "feature_ts_ms", "feature_at",
     "partition_date", "date", "year", "month", "day", "hour",
 })
 METADATA_COLUMNS = frozenset({"created_ts", "etl_version", "source_quality", "updated_ts", "loaded_at"})
 # Price levels are non-stationary: a tree splitting on "BTC above 60k" learns the regime of the training
 # window, not a microstructure effect. Returns, imbalances and spreads carry the same information unit-free.
+# Any other column named `*_price` (e.g. the cross-venue `xv_mid_price`) is treated as a level too.
 PRICE_LEVEL_COLUMNS = frozenset({"price", "mid_price", "weighted_mid", "vwap", "micro_price", "last_price"})
 # Anything named like a label or a future value is refused as an input even if it sits in features_2s.
 LABEL_LIKE_PREFIXES = ("return_", "target", "label", "direction", "future", "fwd_", "next_", "log_return_target",
@@ -58,7 +59,7 @@ def discover_features(schema: Sequence[tuple[str, str]], user_excluded: Sequence
             excluded[name] = "key"
         elif name in METADATA_COLUMNS or name.startswith("_"):
             excluded[name] = "metadata"
-        elif name in PRICE_LEVEL_COLUMNS:
+        elif name in PRICE_LEVEL_COLUMNS or name.endswith("_price"):
             excluded[name] = "price level (non-stationary)"
         elif name.lower().startswith(LABEL_LIKE_PREFIXES):
             excluded[name] = "label-like name (possible look-ahead)"

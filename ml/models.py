@@ -63,8 +63,10 @@ def lgbm_params(target: str, *, threads: int, seed: int) -> dict[str, object]:
     return {
         **objective,
         # small, heavily regularised trees: at 10 s the signal-to-noise ratio is tiny (IC ~ 0.05)
-        "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": MIN_DATA_IN_LEAF, "feature_fraction": 0.8,
-        "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 50.0, "max_bin": 255,
+        # (63 bins and half-row bagging also keep a demo-sized walk-forward well under a minute on 2 threads)
+        "learning_rate": 0.1, "num_leaves": 7, "min_data_in_leaf": MIN_DATA_IN_LEAF, "feature_fraction": 0.8,
+        "bagging_fraction": 0.5, "bagging_freq": 1, "lambda_l2": 50.0, "max_bin": 63,
+        "bin_construct_sample_cnt": 50_000,
         "deterministic": True, "force_row_wise": True, "num_threads": threads, "seed": seed, "verbose": -1,
     }
 
@@ -78,7 +80,7 @@ class LGBMModel:
     categorical: list[str]
     params: dict[str, object]
     max_rounds: int = 1000
-    stopping_rounds: int = 50
+    stopping_rounds: int = 30
     booster: object = None
     best_iteration: int = 0
 

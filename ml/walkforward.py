@@ -53,7 +53,7 @@ class WalkForwardConfig:
     seed: int = 7
     models: tuple[str, ...] = ALL_MODELS
     max_rounds: int = 1000
-    stopping_rounds: int = 50
+    stopping_rounds: int = 30
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from ml.dataset import discover_features, load_gold
+from ml.dataset import discover_features, is_cross_venue, load_gold
 from ml.errors import GoldDataError, GoldNotFoundError, TooFewRowsError
 from ml.train import TrainRequest, train
 from schemahub.storage import Lake
@@ -20,9 +20,12 @@ def test_discover_features_excludes_keys_metadata_levels_labels_and_text() -> No
               ("mid_price", "DOUBLE"), ("ret_10s", "DOUBLE"), ("return_10s", "DOUBLE"), ("future_mid", "DOUBLE"),
               ("ob_imbalance", "DOUBLE"), ("is_us_hours", "INTEGER"), ("gap_indicator", "BOOLEAN"),
               ("source_quality", "VARCHAR"), ("etl_version", "VARCHAR"), ("_source", "VARCHAR"),
-              ("xv_basis_bp", "DOUBLE"), ("spread_bp", "DECIMAL(18,6)"), ("bucket_ts", "TIMESTAMP")]
+              ("xv_basis_bp", "DOUBLE"), ("spread_bp", "DECIMAL(18,6)"), ("bucket_ts", "TIMESTAMP"),
+              ("xv_mid_price", "DOUBLE"), ("xv_leader_ret_2s", "DOUBLE")]
     features, excluded = discover_features(schema, user_excluded=["spread_bp"])
-    assert features == ["ret_10s", "ob_imbalance", "is_us_hours", "gap_indicator", "xv_basis_bp"]
+    assert features == ["ret_10s", "ob_imbalance", "is_us_hours", "gap_indicator", "xv_basis_bp", "xv_leader_ret_2s"]
+    assert excluded["xv_mid_price"].startswith("price level")
+    assert [f for f in features if is_cross_venue(f)] == ["xv_basis_bp", "xv_leader_ret_2s"]
     assert excluded["return_10s"].startswith("label-like") and excluded["future_mid"].startswith("label-like")
     assert excluded["price"].startswith("price level") and excluded["exchange"] == "key"
     assert excluded["spread_bp"] == "excluded by --exclude" and excluded["bucket_ts"].startswith("non-numeric")
