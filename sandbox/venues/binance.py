@@ -1,5 +1,5 @@
 """Binance spot REST dialect (under /binance): /api/v3/{ping,time,exchangeInfo,trades,historicalTrades,aggTrades,
-depth,klines,ticker/bookTicker}. Ascending pages, int-ms times, decimal strings with 8 fraction digits,
+depth,klines,uiKlines,ticker/bookTicker}. Ascending pages, int-ms times, decimal strings with 8 fraction digits,
 `isBuyerMaker`, request weights per endpoint, error bodies `{"code": -1121, "msg": "Invalid symbol."}`.
 
 Pagination (exactly what an honest client relies on):
@@ -30,7 +30,7 @@ INTERVALS_MS = {"1s": 1_000, "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 
                 "12h": 43_200_000, "1d": 86_400_000}
 WEIGHT_LIMIT = 6000
 PATHS = ("/api/v3/ping", "/api/v3/time", "/api/v3/exchangeInfo", "/api/v3/trades", "/api/v3/historicalTrades",
-         "/api/v3/aggTrades", "/api/v3/depth", "/api/v3/klines", "/api/v3/ticker/bookTicker")
+         "/api/v3/aggTrades", "/api/v3/depth", "/api/v3/klines", "/api/v3/uiKlines", "/api/v3/ticker/bookTicker")
 PAGED = {"/api/v3/historicalTrades": "fromId", "/api/v3/aggTrades": "fromId", "/api/v3/trades": ""}
 
 
@@ -70,7 +70,7 @@ class Binance:
             return 25
         if path == "/api/v3/aggTrades":
             return 4
-        if path == "/api/v3/klines":
+        if path in ("/api/v3/klines", "/api/v3/uiKlines"):
             return 2
         if path == "/api/v3/ticker/bookTicker":
             return 2 if args.get("symbol") else 4
