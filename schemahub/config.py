@@ -68,8 +68,13 @@ def venue_base_url(venue: str) -> str:
 
 
 def binance_dumps_url() -> str:
-    """Base URL of Binance's bulk-dump site (the sandbox does not serve dumps: override it to test locally)."""
-    return os.environ.get("SCHEMAHUB_BINANCE_DUMPS_URL", BINANCE_DUMPS_URL).rstrip("/")
+    """Base URL of Binance's bulk-dump site; the sandbox serves a simulated one under `/binance-data`."""
+    override = os.environ.get("SCHEMAHUB_BINANCE_DUMPS_URL")
+    if override:
+        return override.rstrip("/")
+    if os.environ.get("SCHEMAHUB_EXCHANGE", "real").lower() == "sandbox":
+        return f"{sandbox_url()}/binance-data"
+    return BINANCE_DUMPS_URL
 
 
 def s3_settings() -> dict[str, str | None]:
