@@ -20,7 +20,8 @@ from ml.errors import TooFewRowsError
 MS = {"min": 60_000, "h": 3_600_000, "d": 86_400_000}
 # Candidate block sizes for `--block auto`, largest first: days on real data, hours (or less) on short data.
 AUTO_BLOCKS_MS = (86_400_000, 43_200_000, 21_600_000, 14_400_000, 10_800_000, 7_200_000, 3_600_000,
-                  1_800_000, 1_200_000)
+                  1_800_000, 1_200_000, 900_000, 600_000)
+MIN_BLOCK_GAPS = 2  # a block is at least two purge gaps long, so the early-stopping block keeps half its rows
 MIN_TEST_BLOCKS = 4
 
 
@@ -64,16 +65,17 @@ def usable_test_blocks(ts_ms: np.ndarray, block_ms: int, min_train_blocks: int, 
 
 
 def choose_block_ms(ts_ms: np.ndarray, gap_ms: int, min_train_blocks: int, min_rows_per_block: int) -> int:
-    """Largest candidate block (day ... 20 min, at least 4 gaps long) giving >= 4 usable test blocks."""
+    """Largest candidate block (day ... 10 min, at least 2 gaps long) giving >= 4 usable test blocks."""
     for block_ms in AUTO_BLOCKS_MS:
-        if block_ms < 4 * gap_ms:
+        if block_ms < MIN_BLOCK_GAPS * gap_ms:
             break
         if usable_test_blocks(ts_ms, block_ms, min_train_blocks, min_rows_per_block) >= MIN_TEST_BLOCKS:
             return block_ms
     span_min = (int(ts_ms.max()) - int(ts_ms.min())) / 60_000 if len(ts_ms) else 0.0
     raise TooFewRowsError(
         f"gold spans {span_min:.0f} min; walk-forward needs {min_train_blocks} training + 1 early-stopping + "
-        f"{MIN_TEST_BLOCKS} test blocks of at least {4 * gap_ms / 60_000:.0f} min (4x the {gap_ms / 1000:.0f} s "
+        f"{MIN_TEST_BLOCKS} test blocks of at least {MIN_BLOCK_GAPS * gap_ms / 60_000:.0f} min "
+        f"({MIN_BLOCK_GAPS}x the {gap_ms / 1000:.0f} s "
         f"purge gap) with >= {min_rows_per_block} rows each; load more data or pass a smaller --gap/--block")
 
 

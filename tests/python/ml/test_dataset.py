@@ -107,6 +107,6 @@ def test_missing_label_column_is_named(make_gold: Callable[..., Lake]) -> None:
 
 
 def test_too_few_rows_is_a_clear_error(make_gold: Callable[..., Lake]) -> None:
-    lake = make_gold(hours=1.2)
+    lake = make_gold(hours=0.9)
     with pytest.raises(TooFewRowsError, match="walk-forward needs"):
         train(TrainRequest(), lake, progress=False)
