@@ -106,6 +106,7 @@ class GoldFrame:
     flat_bp: float
     label_lag_ms: int  # target_ts - feature_ts - 10 s as gold built it (>= 0): the label ends this late
     source_files: list[tuple[str, int]] = field(default_factory=list)
+    rows_dropped_invalid: int = 0  # joined rows left out: is_valid false or the horizon's return missing
 
     @property
     def n(self) -> int:
@@ -313,6 +314,15 @@ def frame_from_arrow(table: pa.Table, features: list[str], excluded: dict[str, s
         raise GoldDataError(f"none of the {table.num_rows} joined gold rows has a valid, finite return_{horizon_s}s "
                             "(is_valid false or label NULL everywhere)")
     idx = np.flatnonzero(keep)
+    ts_all = table.column("_ts_ms").to_numpy(zero_copy_only=False).astype(np.int64)
+    key = np.char.add(np.char.add(np.asarray(table.column("_exchange").to_pylist(), dtype=str), "|"),
+                      np.char.add(np.asarray(table.column("_symbol").to_pylist(), dtype=str), "|"))
+    key = np.char.add(key, ts_all.astype(str))
+    uniq, counts = np.unique(key, return_counts=True)
+    if (counts > 1).any():
+        dup = uniq[counts > 1]
+        raise GoldDataError(f"gold has {len(dup)} duplicated (exchange, symbol, feature_ts) keys after joining "
+                            f"features_2s to labels_10s, e.g. {dup[:3].tolist()}; each must be unique")
     ret10 = table.column("_ret10").to_numpy(zero_copy_only=False).astype(np.float64)[idx]
     dir10 = np.asarray(table.column("_dir10").to_numpy(zero_copy_only=False), dtype=np.float64)[idx]
     X = np.column_stack([table.column(c).to_numpy(zero_copy_only=False).astype(np.float64)[idx] for c in features])
@@ -339,4 +349,5 @@ def frame_from_arrow(table: pa.Table, features: list[str], excluded: dict[str, s
         symbol=np.asarray(table.column("_symbol").to_pylist(), dtype=object)[idx].astype(str),
         X=X, feature_names=list(features), excluded=excluded, horizon_s=horizon_s, ret=ret[idx],
         direction=direction, flat_bp=float(flat_bp), label_lag_ms=label_lag, source_files=files,
+        rows_dropped_invalid=int(table.num_rows - len(idx)),
     )

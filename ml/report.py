@@ -157,7 +157,8 @@ def render_markdown(meta: dict[str, Any], metrics: dict[str, dict[str, Any]], fo
         "",
         f"Target **{run['target']}** at **{run['horizon_s']} s**, base {data['base']}"
         f"{' symbol ' + data['symbol'] if data.get('symbol') else ''}, venues {', '.join(data['exchanges'])}. "
-        f"{data['rows']} gold rows from {_ts(data['start_ms'])} to {_ts(data['end_ms'])} UTC; "
+        f"{data['rows']} gold rows ({data['rows_dropped_invalid']} more left out: label not valid) "
+        f"from {_ts(data['start_ms'])} to {_ts(data['end_ms'])} UTC; "
         f"walk-forward over {run['block_hours']:g} h blocks, {len(folds)} test blocks, purge gap {run['gap_s']} s, "
         f"flat band {data['flat_bp']:.3g} bp.",
         "",

@@ -110,3 +110,18 @@ def test_too_few_rows_is_a_clear_error(make_gold: Callable[..., Lake]) -> None:
     lake = make_gold(hours=0.9)
     with pytest.raises(TooFewRowsError, match="walk-forward needs"):
         train(TrainRequest(), lake, progress=False)
+
+
+def test_duplicated_keys_are_a_clear_error(make_gold: Callable[..., Lake]) -> None:
+    def duplicate(t: dict[str, pa.Table]) -> dict[str, pa.Table]:
+        t["features"] = pa.concat_tables([t["features"], t["features"].slice(100, 2)])
+        return t
+
+    lake = make_gold(hours=2, mutate=duplicate)
+    with pytest.raises(GoldDataError, match=r"2 duplicated \(exchange, symbol, feature_ts\) keys"):
+        load_gold(lake)
+
+
+def test_invalid_labels_are_left_out_and_counted(gold12: Lake) -> None:
+    frame = load_gold(gold12)
+    assert 0.005 < frame.rows_dropped_invalid / (frame.n + frame.rows_dropped_invalid) < 0.02  # ~1% planted
