@@ -36,6 +36,14 @@ def _f(v: Any, fmt: str = "{:.4f}") -> str:
     return fmt.format(v)
 
 
+def block_label(block_ms: int) -> str:
+    if block_ms % 86_400_000 == 0:
+        return f"{block_ms // 86_400_000} d"
+    if block_ms % 3_600_000 == 0:
+        return f"{block_ms // 3_600_000} h"
+    return f"{block_ms / 60_000:g} min"
+
+
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
@@ -159,7 +167,7 @@ def render_markdown(meta: dict[str, Any], metrics: dict[str, dict[str, Any]], fo
         f"{' symbol ' + data['symbol'] if data.get('symbol') else ''}, venues {', '.join(data['exchanges'])}. "
         f"{data['rows']} gold rows ({data['rows_dropped_invalid']} more left out: label not valid) "
         f"from {_ts(data['start_ms'])} to {_ts(data['end_ms'])} UTC; "
-        f"walk-forward over {run['block_hours']:g} h blocks, {len(folds)} test blocks, purge gap {run['gap_s']} s, "
+        f"walk-forward over {block_label(run['block_ms'])} blocks, {len(folds)} test blocks, purge gap {run['gap_s']} s, "
         f"flat band {data['flat_bp']:.3g} bp.",
         "",
         f"- model sha256 `{meta['model_sha256']}`; data sha256 `{data['data_sha256']}`; "
@@ -174,6 +182,11 @@ def render_markdown(meta: dict[str, Any], metrics: dict[str, dict[str, Any]], fo
         + ("**beats every baseline on IC**" if v["beats_every_baseline_on_ic"] else "**does NOT beat every baseline on IC**")
         + " (margins: " + ", ".join(f"{k} {x:+.4f}" for k, x in v["ic_margin_over"].items()) + ")",
     ]
+    n_test = sum(int(f["test_rows"]) for f in folds)
+    overlap = max(1.0, run["horizon_s"] / 2.0)  # 2 s grid: neighbouring labels overlap this many times
+    lines.append(f"- Sampling noise: {n_test} test rows, labels overlapping {overlap:g}x, so the standard error of "
+                 f"the pooled IC is about {math.sqrt(overlap / max(n_test, 1)):.4f}; margins smaller than about "
+                 "twice that are not evidence.")
     for flag in v.get("red_flags", []):
         lines.append(f"- RED FLAG: {flag}")
     lines += ["- No net-profit claim: the economics below are gross, mid to mid; typical taker round trips cost "
