@@ -103,11 +103,14 @@ def test_cli_train_and_predict(make_gold, capsys: pytest.CaptureFixture[str]) ->
 
 def test_return_target_trains_and_reports(make_gold) -> None:
     lake = make_gold(hours=7, seed=4)
-    out = train(TrainRequest(horizon_s=5, wf=WalkForwardConfig(
+    out = train(TrainRequest(horizon_s=5, canary_seeds=(1,), wf=WalkForwardConfig(
         target="return", threads=1, models=("lightgbm", "linear_imbalance", "majority"))), lake, progress=False)
     o = out.result.metrics["lightgbm"]["overall"]
     assert o["log_loss"] is None and o["auc"] > 0.5  # no probabilities for a return model, ranking still scored
     assert out.metadata["run"]["target"] == "return"
+    # the in-run canary (`schemahub train --canaries N`) is recorded and shown
+    assert out.metadata["canaries"]["seeds"] == [1]
+    assert "## Shuffled-label canary" in lake.read_bytes("models", "btc_predictor", out.version, "report.md").decode()
 
 
 def test_registry_and_gold_on_s3(s3_lake: str, synthetic) -> None:
