@@ -12,7 +12,7 @@ from pathlib import Path
 
 from schemahub import config
 
-BRONZE_FIXTURE = config.PROJECT_ROOT / "tests" / "python" / "dbt" / "bronze_fixture.py"
+DBT_TESTS = config.PROJECT_ROOT / "tests" / "python" / "dbt"
 
 
 def dbt_exe() -> str:
@@ -41,10 +41,13 @@ def dbt(lake: Path, work: Path, *args: str, timeout: float = 600) -> subprocess.
 
 
 def load_bronze_fixture():
-    """The dbt tests' small bronze lake writer (tests/python/dbt/bronze_fixture.py), loaded by path."""
-    spec = importlib.util.spec_from_file_location("schemahub_tests_bronze_fixture", BRONZE_FIXTURE)
-    if spec is None or spec.loader is None or not BRONZE_FIXTURE.exists():
-        return None
+    """The dbt tests' small bronze lake writer (tests/python/dbt/*bronze_fixture.py), loaded by path."""
+    found = sorted(DBT_TESTS.glob("*bronze_fixture.py"))
+    if not found:
+        raise FileNotFoundError(f"no *bronze_fixture.py under {DBT_TESTS}: the dbt tests' small bronze lake moved")
+    spec = importlib.util.spec_from_file_location("schemahub_tests_bronze_fixture", found[0])
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being created
     spec.loader.exec_module(module)
     return module
