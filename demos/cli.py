@@ -42,8 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--find-spikes", action="store_true", help="list the biggest volatility events in gold")
     p.add_argument("--top", type=int, default=10, help="how many spikes to list (default 10)")
     p.add_argument("--replay-top", action="store_true", help="with --find-spikes: also replay the biggest one")
-    p.add_argument("--leadlag-window", type=_duration, default=timedelta(seconds=60),
-                   help="span of trades around --at used to measure lead-lag (default 60s)")
+    p.add_argument("--leadlag-window", type=_duration, default=timedelta(minutes=10),
+                   help="span of trades around --at used to measure lead-lag (default 10m)")
     p.add_argument("--frame-ms", type=int, default=100, help="animation step in ms (default 100)")
     p.add_argument("--out", help="HTML file to write (default reports/replay/<symbol>_<time>.html)")
     p.set_defaults(func=cmd_replay)

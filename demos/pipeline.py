@@ -318,25 +318,26 @@ def table_counts(lake: Lake) -> list[tuple[str, str, int | None, str]]:
     return out
 
 
-def model_metrics(lake: Lake) -> tuple[str, dict[str, object], str] | None:
+METRIC_KEYS = ("ic", "rank_ic", "accuracy", "auc", "log_loss", "gross_bp_per_trade", "rows")
+
+
+def model_metrics(lake: Lake, name: str = "btc_predictor") -> tuple[str, dict[str, dict[str, float]], str] | None:
+    """The latest registered version, its overall out-of-sample metrics per model/baseline, and its folder."""
     try:
         from ml import registry
     except ImportError:
         return None
-    for name in ("btc_predictor",):
-        try:
-            version = registry.resolve_version(lake, name, "latest")
-            meta = json.loads(lake.read_bytes(*registry.version_dir(name, version), registry.METADATA_FILE))
-        except Exception:
-            continue
-        metrics = meta.get("metrics", {})
-        flat: dict[str, object] = {}
-        overall = metrics.get("overall", metrics) if isinstance(metrics, dict) else {}
-        for key, value in (overall.items() if isinstance(overall, dict) else []):
-            if isinstance(value, int | float | str) and not isinstance(value, bool):
-                flat[key] = value
-        return version, flat, lake.uri(*registry.version_dir(name, version))
-    return None
+    try:
+        version = registry.resolve_version(lake, name, "latest")
+        meta = json.loads(lake.read_bytes(*registry.version_dir(name, version), registry.METADATA_FILE))
+    except Exception:
+        return None
+    out: dict[str, dict[str, float]] = {}
+    for model, block in (meta.get("metrics") or {}).items():
+        overall = block.get("overall") if isinstance(block, dict) else None
+        if isinstance(overall, dict):
+            out[model] = {k: overall[k] for k in METRIC_KEYS if isinstance(overall.get(k), int | float)}
+    return version, out, lake.uri(*registry.version_dir(name, version))
 
 
 def print_summary(state: DemoState, console: Console, elapsed: float) -> None:
@@ -358,9 +359,15 @@ def print_summary(state: DemoState, console: Console, elapsed: float) -> None:
     model = model_metrics(state.lake)
     if model:
         version, metrics, where = model
-        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in list(metrics.items())[:12])
-        console.print(f"Model btc_predictor {version}: {shown or '(no scalar metrics)'}")
-        console.print(f"  model, metadata and report: {where}")
+        mt = Table(title=f"Model btc_predictor {version}: out-of-sample (walk-forward) metrics", title_justify="left")
+        mt.add_column("model")
+        for key in METRIC_KEYS:
+            mt.add_column(key, justify="right")
+        for name, values in metrics.items():
+            mt.add_row(name, *(("" if k not in values else f"{values[k]:,.0f}" if k == "rows" else f"{values[k]:.4f}")
+                               for k in METRIC_KEYS))
+        console.print(mt)
+        console.print(f"model, metadata and report (report.md + PNG plots): {where}")
     for what, where in state.pages.items():
         console.print(f"{what}: {where}")
     console.print("DuckDB shell over every table: make shell")

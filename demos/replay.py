@@ -26,15 +26,16 @@ def default_page_path(symbol: str, at: datetime) -> Path:
     return config.PROJECT_ROOT / "reports" / "replay" / f"{symbol.lower()}_{at.strftime('%Y%m%dT%H%M%S_%f')[:-3]}.html"
 
 
-def measure_lead_lag(data: ReplayData, step_ms: int = 10, max_lag_ms: int = 1000) -> list[LeadLag]:
+def measure_lead_lag(data: ReplayData, step_ms: int = 10, max_lag_ms: int = 1000,
+                     return_ms: int = 250) -> list[LeadLag]:
     """Lead-lag from trade prices on exchange time over the lead-lag window (trades carry venue time)."""
     series = {v: (t.ts_ns, t.price) for v, t in data.trades.items() if len(t.ts_ns) >= 3}
     results = lead_lag(series, to_ns(data.leadlag_start), to_ns(data.leadlag_end), step_ms=step_ms,
-                       max_lag_ms=max_lag_ms)
+                       max_lag_ms=max_lag_ms, return_ms=return_ms)
     return sorted(results, key=lambda r: -abs(r.corr) if np.isfinite(r.corr) else 0)
 
 
-def replay(symbol: str, at: datetime, window: timedelta, *, leadlag_window: timedelta = timedelta(seconds=60),
+def replay(symbol: str, at: datetime, window: timedelta, *, leadlag_window: timedelta = timedelta(minutes=10),
            frame_ms: int = 100, out: Path | None = None) -> ReplayResult:
     from demos.replay_page import build_figure, summary_lines, write_page
 

@@ -212,8 +212,9 @@ class Spike:
 
 
 def find_spikes(symbol: str, top: int = 10, *, ret_column: str = "ret_5s", min_gap: timedelta = timedelta(seconds=30),
-                lake: Lake | None = None) -> list[Spike]:
-    """The biggest moves in gold features_2s (largest |ret| across venues), at least `min_gap` apart."""
+                warmup: timedelta = timedelta(seconds=60), lake: Lake | None = None) -> list[Spike]:
+    """The biggest moves in gold features_2s (largest |ret| across venues), at least `min_gap` apart, leaving
+    out the first `warmup` of each venue's features (their returns reach back before the data starts)."""
     lake = lake or Lake.from_env()
     base = symbol.upper().split("-")[0]
     con = duck.connect()
@@ -226,9 +227,13 @@ def find_spikes(symbol: str, top: int = 10, *, ret_column: str = "ret_5s", min_g
         ts = _ts_ns_expr(con, "features_2s", "feature_ts_ms" if "feature_ts_ms" in cols else "feature_ts")
         rows = con.execute(
             f"""
-            with moves as (
-                select {ts} as ts_ns, exchange, abs({ret_column}) * 1e4 as move_bp, {vol} as vol
+            with rows as (
+                select {ts} as ts_ns, exchange, abs({ret_column}) * 1e4 as move_bp, {vol} as vol,
+                       min({ts}) over (partition by exchange) as first_ns
                 from features_2s where {where} and {ret_column} is not null and isfinite({ret_column})
+            ),
+            moves as (  -- leave out each venue's warm-up, where returns reach back before its first data
+                select * from rows where ts_ns >= first_ns + {int(warmup.total_seconds() * 1e9)}
             )
             select ts_ns, max(move_bp) as score_bp, arg_max(exchange, move_bp) as venue,
                    max(vol) as vol, count(*) as venues
@@ -241,7 +246,10 @@ def find_spikes(symbol: str, top: int = 10, *, ret_column: str = "ret_5s", min_g
     if not rows:
         raise ReplayDataError(f"gold features_2s has no {base} rows with {ret_column}: build gold first")
     picked: list[Spike] = []
+    need = min(2, max(r[4] for r in rows))  # a cross-venue event: at least two venues quoted at that time
     for ts_ns, score, venue, vol_value, venues in rows:
+        if venues < need:
+            continue
         when = datetime.fromtimestamp(ts_ns / 1e9, tz=UTC)
         if any(abs((when - p.feature_ts).total_seconds()) < min_gap.total_seconds() for p in picked):
             continue

@@ -81,7 +81,7 @@ def build_figure(data: ReplayData, leadlags: list[LeadLag], *, frame_ms: int = 1
         rows=4, cols=1, vertical_spacing=0.07, row_heights=[0.42, 0.18, 0.18, 0.22],
         subplot_titles=(f"Trades (dots, size ~ quantity) and mid per venue; x: seconds from {iso_ms(data.at)}", "Spread per venue (bp)",
                         "Cross-venue disagreement: (max − min mid) / median (bp)",
-                        "Lead-lag: corr(returns of A at t, returns of B at t + lag), 10 ms steps, exchange time"),
+                        "Lead-lag: corr(250 ms returns of A at t, of B at t + lag), 10 ms steps, exchange time"),
     )
     venues = data.venues
     win = {}
@@ -158,8 +158,8 @@ def build_figure(data: ReplayData, leadlags: list[LeadLag], *, frame_ms: int = 1
             upd.append(go.Scatter(x=[round(float(ft), 3)] * 2, y=[ylo, yhi]))
         frames.append(go.Frame(name=f"{ft:+.2f}", data=upd, traces=animated))
     fig.frames = frames
-    # first frame's state as the initial view
-    for idx, tr in zip(animated, frames[0].data, strict=True):
+    # the whole event as the initial view (slider at the end); "Replay" animates it from the start
+    for idx, tr in zip(animated, frames[-1].data, strict=True):
         fig.data[idx].x, fig.data[idx].y = tr.x, tr.y
 
     steps = [{"method": "animate", "label": f.name,
@@ -170,11 +170,14 @@ def build_figure(data: ReplayData, leadlags: list[LeadLag], *, frame_ms: int = 1
                "y": 0.995, "yref": "container", "yanchor": "top"},
         height=1100, template="plotly_white", hovermode="closest",
         legend={"orientation": "h", "y": -0.12},
-        sliders=[{"active": 0, "steps": steps, "x": 0.13, "len": 0.87, "y": 1.06, "yanchor": "bottom",
+        sliders=[{"active": len(steps) - 1, "steps": steps, "x": 0.2, "len": 0.8, "y": 1.06, "yanchor": "bottom",
                   "currentvalue": {"prefix": "t − at = ", "suffix": " s", "xanchor": "right"},
                   "pad": {"t": 0}}],
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": 1.075, "xanchor": "left", "yanchor": "bottom", "showactive": False,
                       "buttons": [
+                          {"label": "⟲ Replay", "method": "animate",
+                           "args": [None, {"frame": {"duration": frame_ms, "redraw": False}, "fromcurrent": False,
+                                           "transition": {"duration": 0}}]},
                           {"label": "▶ Play", "method": "animate",
                            "args": [None, {"frame": {"duration": frame_ms, "redraw": False}, "fromcurrent": True,
                                            "transition": {"duration": 0}}]},
@@ -212,7 +215,7 @@ def summary_lines(data: ReplayData, leadlags: list[LeadLag]) -> list[str]:
         sp = g.spread_bp.get(v)
         sp_txt = "n/a"
         if sp is not None and np.isfinite(sp).any():
-            sp_txt = f"{np.nanmin(sp):.2f}..{np.nanmax(sp):.2f} bp"
+            sp_txt = f"{np.nanmin(sp):.3f}..{np.nanmax(sp):.3f} bp"
         lines.append(f"  {v:<9} {n:>6} trades, move {move:+.1f} bp, spread {sp_txt}, mid from {g.mid_source.get(v)}")
     dis = g.disagreement_bp[np.isfinite(g.disagreement_bp)]
     if len(dis):

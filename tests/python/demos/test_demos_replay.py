@@ -53,10 +53,13 @@ def test_replay_measures_the_simulated_lags_and_says_simulated(demo_lake, tmp_pa
     result = replay("BTC", SPIKE, timedelta(seconds=12), out=tmp_path / "r.html")
     assert result.data.provenance.simulated
     by_pair = {(r.venue_a, r.venue_b): r for r in result.leadlags}
+    # trade prices are stale by the follower's wait for its next trade (~35 ms Coinbase, ~70 ms Kraken here),
+    # so the measured lag is the true lag plus about that much
     bc = by_pair[("BINANCE", "COINBASE")]
-    assert bc.leader == "BINANCE" and abs(bc.lag_ms - LAGS_MS["COINBASE"]) <= 20
+    assert bc.leader == "BINANCE" and LAGS_MS["COINBASE"] - 10 <= bc.lag_ms <= LAGS_MS["COINBASE"] + 60
     bk = by_pair[("BINANCE", "KRAKEN")]
-    assert bk.leader == "BINANCE" and abs(bk.lag_ms - LAGS_MS["KRAKEN"]) <= 30
+    assert bk.leader == "BINANCE" and LAGS_MS["KRAKEN"] - 10 <= bk.lag_ms <= LAGS_MS["KRAKEN"] + 100
+    assert bk.lag_ms > bc.lag_ms and bk.corr > 2 * abs(bk.corr_at_zero)
     assert result.summary[0].startswith("SIMULATED DATA")
     html = result.page.read_text()
     assert "SIMULATED DATA" in html
