@@ -82,6 +82,13 @@ def test_silver_build_rebuild_one_day_and_empty_window(tmp_lake: Path, dbt_local
             prev_close = max((b for b in rows if b[0] < r[0] and b[6] > 0), key=lambda b: b[0])[4]
             assert r[1] == r[2] == r[3] == r[4] == prev_close and r[5] == 0
 
+    # book snapshots are timed by the venue's own time when it sends one (Coinbase: 40 ms before we received
+    # it in the fixture), else by our receive time (Binance, Kraken)
+    assert query(db, "select exchange, count(*) filter (where snapshot_ts = epoch_ms(recv_ts)), "
+                     "count(*) filter (where snapshot_ts = epoch_ms(recv_ts) - 40), count(*) "
+                     "from orderbook_snapshots group by 1 order by 1") == [
+        ("binance", 192, 0, 192), ("coinbase", 0, 192, 192), ("kraken", 192, 0, 192)]
+
     # one-day rebuild: only the 2025-01-01 partitions are rewritten, the other day's files stay untouched
     models = ("trades_unified", "bars_1m", "orderbook_snapshots", "trades_agg")
     before = {m: files_of(tmp_lake, m) for m in models}
