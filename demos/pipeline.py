@@ -268,7 +268,9 @@ def step_discrepancies(state: DemoState, opts: DemoOptions) -> str:
             summary = run_live("BTC", threshold_bp=2.0, interval=1.0, duration=opts.discrepancy_seconds,
                                venues=list(VENUES), lake=state.lake)
         finally:
-            if saved is not None:
+            if saved is None:
+                os.environ.pop("SCHEMAHUB_SANDBOX_URL", None)
+            else:
                 os.environ["SCHEMAHUB_SANDBOX_URL"] = saved
     if summary.steps and summary.errors and all(n == summary.steps for n in summary.errors.values()):
         raise DemoStepError(f"live discrepancies: no venue answered ({summary.errors})")
