@@ -9,6 +9,8 @@
          OVERWRITE_OR_IGNORE replaces only the partitions present in the result and leaves other dates alone;
          without one (a full build), OVERWRITE replaces the whole directory. DuckDB 1.5 writes one file per
          partition (`data_0`) whatever the thread count, so a rebuilt day never keeps a stale sibling file;
+         a date of the window for which the model now returns no row at all keeps its earlier files (DuckDB
+         cannot delete them; bronze is append-only, so this needs bronze files removed: run a full build);
       4. points the view `<model>` at `read_parquet('<location>/*/*.parquet', hive_partitioning)` with the
          model's own column order and types (or an empty typed view while no file exists yet).
     Config: partition_by (column, required), location (default `<external_root>/<layer>/<model name>`, where
