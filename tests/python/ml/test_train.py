@@ -90,7 +90,8 @@ def test_unknown_model_version_is_a_clear_error(trained, gold12: Lake) -> None:
         registry.load_version(gold12, "eth_predictor", "latest")
 
 
-def test_cli_train_and_predict(make_gold, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_train_and_predict(make_gold, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # what the command sets; restored after the test
     make_gold(hours=7, seed=3)
     assert main(["train", "--threads", "1", "--target", "3class", "--horizon", "15", "--block", "1h"]) == 0
     out = capsys.readouterr().out
