@@ -17,7 +17,7 @@ export DBT_TARGET ?= $(if $(filter s3://%,$(LAKE_ROOT)),s3,local)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 DBT := cd $(ROOT) && LAKE_ROOT=$(LAKE_ABS) $(BIN)/dbt
 
-.PHONY: setup test-deps demo ingest build test lint docs shell
+.PHONY: lake-dirs setup test-deps demo ingest build train test lint docs shell
 
 ## setup: virtualenv with every pinned dependency, and the DuckDB extensions in .duckdb_extensions (idempotent)
 setup: $(VENV)/.installed $(DUCKDB_EXTENSION_DIR)/.installed
@@ -33,13 +33,25 @@ $(DUCKDB_EXTENSION_DIR)/.installed: $(VENV)/.installed
 	$(PY) -m schemahub.extensions $(DUCKDB_EXTENSION_DIR)
 	@touch $@
 
+## demo: the whole pipeline on the sandbox exchange (simulated data), end to end, with a closing summary
+demo: setup
+	cd $(ROOT) && $(BIN)/schemahub demo $(DEMO_ARGS)
+
 ## ingest: every configured venue and product from the real exchanges into the lake (SCHEMAHUB_EXCHANGE=sandbox for the sandbox)
 ingest: setup
 	$(BIN)/schemahub ingest binance coinbase kraken
 
 ## build: dbt build (seeds, models, tests) against the lake of LAKE_ROOT
-build: setup
+build: setup lake-dirs
 	$(DBT) build --target $(DBT_TARGET)
+
+## train: walk-forward LightGBM on gold, baselines, registry and report (TRAIN_ARGS="--horizon 10 ...")
+train: setup
+	cd $(ROOT) && $(BIN)/schemahub train $(TRAIN_ARGS)
+
+# DuckDB creates one directory level only: a local lake needs its layer folders before dbt writes into them.
+lake-dirs:
+	@$(if $(filter s3://%,$(LAKE_ABS)),true,mkdir -p $(LAKE_ABS)/bronze $(LAKE_ABS)/silver $(LAKE_ABS)/gold)
 
 ## lint: ruff (Python) and sqlfluff (dbt SQL)
 lint: setup
@@ -55,7 +67,7 @@ test: lint test-deps
 	cd $(ROOT) && $(PY) -m pytest -q
 
 ## docs: the dbt docs lineage site as one static HTML file (target/static_index.html)
-docs: setup
+docs: setup lake-dirs
 	$(DBT) docs generate --static --target $(DBT_TARGET)
 	@echo "lineage site: $(ROOT)/target/static_index.html"
 
