@@ -265,7 +265,7 @@ def step_discrepancies(state: DemoState, opts: DemoOptions) -> str:
     with SandboxServer(cfg, port=0) as live:
         os.environ["SCHEMAHUB_SANDBOX_URL"] = live.url
         try:
-            summary = run_live("BTC", threshold_bp=2.0, interval=1.0, duration=opts.discrepancy_seconds,
+            summary = run_live("BTC", threshold_bp=1.0, interval=1.0, duration=opts.discrepancy_seconds,
                                venues=list(VENUES), lake=state.lake)
         finally:
             if saved is None:
@@ -275,7 +275,7 @@ def step_discrepancies(state: DemoState, opts: DemoOptions) -> str:
     if summary.steps and summary.errors and all(n == summary.steps for n in summary.errors.values()):
         raise DemoStepError(f"live discrepancies: no venue answered ({summary.errors})")
     state.pages["discrepancy events"] = state.lake.uri("discrepancies")
-    return (f"{summary.steps} polls of the sandbox books, {summary.events} disagreements above 2 bp recorded, "
+    return (f"{summary.steps} polls of the sandbox books, {summary.events} disagreements above 1 bp recorded, "
             f"largest {summary.max_abs_deviation_bp:.2f} bp")
 
 
@@ -315,6 +315,14 @@ def table_counts(lake: Lake) -> list[tuple[str, str, int | None, str]]:
                 out.append((t.layer, t.name, int(n), f"{len(files)} file(s)"))
             except Exception as exc:  # report, don't hide: a table the summary cannot read is shown as such
                 out.append((t.layer, t.name, None, f"unreadable: {str(exc).splitlines()[0][:80]}"))
+        from demos.shell_init import iceberg_views
+
+        for plan in iceberg_views():  # the published Iceberg tables, read through DuckDB's iceberg_scan
+            if plan.sql is None:
+                out.append(("iceberg", plan.table, None, plan.note[:80]))
+                continue
+            n = con.execute(f"select count(*) from iceberg_scan('{plan.note.replace(chr(39), chr(39) * 2)}')").fetchone()[0]
+            out.append(("iceberg", plan.table, int(n), "latest snapshot"))
     finally:
         con.close()
     return out
