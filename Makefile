@@ -73,4 +73,4 @@ docs: setup lake-dirs
 
 ## shell: the DuckDB CLI with every lake table queryable by name
 shell: setup
-	cd $(ROOT) && $(BIN)/schemahub shell-init > $(ROOT)/target/shell_init.sql && $(BIN)/duckdb -init $(ROOT)/target/shell_init.sql
+	cd $(ROOT) && $(BIN)/schemahub shell-init --output $(ROOT)/target/shell_init.sql && $(BIN)/duckdb -init $(ROOT)/target/shell_init.sql
