@@ -302,6 +302,8 @@ class Market:
             first = np.r_[0, np.flatnonzero(np.diff(f_order)) + 1]
             k = np.arange(n_fills) - np.repeat(first, np.diff(np.r_[first, n_fills]))
             t_ns = t_ns + k * 7_000
+            # the engine matches in id order: a fill never carries an earlier time than the fill before it
+            t_ns = np.maximum.accumulate(t_ns)
         keep = t_ns < self.end_ns
         f_order, f_step, f_buy, price, qty, t_ns = (a[keep] for a in (f_order, f_step, f_buy, price, qty, t_ns))
         # Ids: per venue and symbol, increasing, large, roughly continuous across windows.

@@ -108,3 +108,18 @@ def test_a_bad_window_is_refused() -> None:
         Market(1, END, END)
     with pytest.raises(ValueError, match="unknown sandbox asset"):
         Market(1, END - dt.timedelta(minutes=1), END, ("DOGE",))
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_trade_times_never_go_back_in_trade_id_order(seed: int) -> None:
+    """A matching engine numbers fills in time order, so the venue's own time (at the precision it prints)
+    never decreases with the trade id: Coinbase's per-fill µs stamps once broke this (seed 11)."""
+    m = Market(seed, END - dt.timedelta(hours=6), END, assets=("BTC",))
+    for venue, symbol in VENUE_SYMBOLS:
+        if not symbol.startswith(("BTC", "XBT")):
+            continue
+        t = m.trades(venue, symbol)
+        ids = t.column("trade_id").to_numpy()
+        times = t.column("time_ns").to_numpy() // 1000  # µs: the finest precision any venue prints
+        order = np.argsort(ids, kind="stable")
+        assert (np.diff(times[order]) >= 0).all(), f"{venue} {symbol}: time goes back in trade-id order"
