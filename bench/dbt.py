@@ -16,10 +16,12 @@ from bench import proc
 from schemahub import config
 
 DBT = str(Path(sys.executable).with_name("dbt"))
-MEMORY_SETTINGS = {
-    "memory_limit": "{{ env_var('SCHEMAHUB_DUCKDB_MEMORY_LIMIT', '4GB') }}",
-    "temp_directory": "{{ env_var('SCHEMAHUB_DUCKDB_TEMP_DIR', 'target/duckdb_spill') }}",
-}
+# memory_limit can be SET on every connection (dbt-duckdb applies `settings:` per connection/thread), but
+# temp_directory cannot change once DuckDB has spilled ("Cannot switch temporary directory after the current one
+# has been used": measured, every later node then fails), so it belongs in `config_options:` (set once, when
+# the database is opened).
+MEMORY_SETTINGS = {"memory_limit": "{{ env_var('SCHEMAHUB_DUCKDB_MEMORY_LIMIT', '4GB') }}"}
+MEMORY_CONFIG_OPTIONS = {"temp_directory": "{{ env_var('SCHEMAHUB_DUCKDB_TEMP_DIR', 'target/duckdb_spill') }}"}
 LAYER_SELECT = {"staging": "models/staging", "silver": "models/silver", "gold": "models/gold"}
 
 
@@ -30,6 +32,10 @@ class DbtEnv:
     lake: Path
     work: Path
     memory_limit: str | None = None  # DuckDB memory_limit (e.g. "2GB"); None = DuckDB's default (80% of RAM)
+    build_exclude: str = ""  # `dbt build --exclude` selection ("" = nothing left out)
+
+    def build_args(self) -> list[str]:
+        return ["--exclude", *self.build_exclude.split()] if self.build_exclude.strip() else []
 
     def env(self, db: Path) -> dict[str, str]:
         env = dict(os.environ)
@@ -51,8 +57,9 @@ class DbtEnv:
         import yaml
 
         prof = yaml.safe_load((config.PROJECT_ROOT / "profiles.yml").read_text())
-        settings = prof["schemahub"]["outputs"]["local"].setdefault("settings", {})
-        settings.update(MEMORY_SETTINGS)
+        local = prof["schemahub"]["outputs"]["local"]
+        local.setdefault("settings", {}).update(MEMORY_SETTINGS)
+        local.setdefault("config_options", {}).update(MEMORY_CONFIG_OPTIONS)
         folder = self.work / "profiles_memlimit"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "profiles.yml").write_text(yaml.safe_dump(prof, sort_keys=False))
@@ -62,12 +69,12 @@ class DbtEnv:
         return [DBT, *args, "--target", "local", "--target-path", str(self.work / "dbt_target"),
                 "--log-path", str(self.work / "dbt_logs")]
 
-    def dbt(self, name: str, db: Path, *args: str) -> proc.Run:
+    def dbt(self, name: str, db: Path, *args: str, check: bool = True) -> proc.Run:
         for layer in ("silver", "gold"):  # DuckDB's COPY creates one directory level only
             (self.lake / layer).mkdir(parents=True, exist_ok=True)
         (self.work / "logs").mkdir(parents=True, exist_ok=True)
         return proc.run(name, self.argv(*args), env=self.env(db), cwd=config.PROJECT_ROOT,
-                        log=self.work / "logs" / f"{name}.log")
+                        log=self.work / "logs" / f"{name}.log", check=check)
 
     def seeded_db(self) -> Path:
         """A DuckDB file holding only the seeds (made once), copied for each scenario."""
@@ -99,6 +106,8 @@ def floor(env: DbtEnv, name: str, db: Path, layers: str) -> tuple[proc.Run, dict
     import json
 
     out = env.work / f"{name}.json"
+    for layer in ("silver", "gold"):  # as for dbt: DuckDB's COPY creates one directory level only
+        (env.lake / layer).mkdir(parents=True, exist_ok=True)
     run = proc.run(name, [sys.executable, "-m", "bench.floor", str(env.work / "compiled_manifest.json"), str(db),
                           str(env.lake),
                           "--layers", layers, "--out", str(out)],

@@ -38,6 +38,12 @@ def section(r: dict[str, Any]) -> list[str]:
     out = [f"## Size `{r['size']}`", "",
            f"- command: `{r['command']}` (started {r['started']}, {r['total_seconds']} s in all)",
            f"- machine: {_machine(r)}"]
+    cmds = r.get("step_commands") or {}
+    if len(set(cmds.values())) > 1:
+        out.append("- the steps came from several runs (same machine, same lake); the command behind each step:")
+        out += [f"  - {step}: `{cmd}`" for step, cmd in cmds.items()]
+        loads = [x["machine"].get("loadavg_at_start") for x in r.get("later_runs", [])]
+        out.append(f"  - load averages at the start of those later runs: {loads}")
     data = r.get("data")
     if data:
         out.append(f"- data: {_f(data['trades'])} SIMULATED trades over {data['days']:g} day(s) "
@@ -70,6 +76,11 @@ def section(r: dict[str, Any]) -> list[str]:
                        f"{_f(v['client_budget_trades_per_s'], 0)} | {_f(v['seconds_to_first_trade'], 1)} s | "
                        f"{v['by_status']} | {v['throttles'] or 'none'} | {v['error'] or ''} |")
         out += ["", f"Target: {TARGETS['backfill']}.", ""]
+        t = bf.get("tighter_limits_whatif")
+        if t:
+            out += [f"What-if, client budgets closer to the ceilings (`{t['command']}`): " + "; ".join(
+                f"{v}: {x['trades_per_s']:,.0f} trades/s = {x['share_of_ceiling']:.0%} of the ceiling, statuses "
+                f"{x['by_status']}, throttles {x['throttles'] or 'none'}" for v, x in t["venues"].items()) + ".", ""]
     d = r.get("dbt")
     if d:
         fl = d.get("floor_e2e")
@@ -88,6 +99,10 @@ def section(r: dict[str, Any]) -> list[str]:
             ratio = f"{v['seconds'] / fl_layer:.2f}x (floor {fl_layer} s)" if fl_layer else "n/a"
             out.append(f"| `dbt run --select models/{layer}` (on the previous layers) | {v['seconds']} | "
                        f"{v['peak_rss_mib']} | {ratio} |")
+        if "build_e2e" in d and d["build_e2e"].get("summary"):
+            excl = r.get("build_exclude")
+            out += ["", f"`dbt build` result: {d['build_e2e']['summary']} (exit {d['build_e2e'].get('returncode')})"
+                    + (f"; left out with --exclude: `{excl}`" if excl else "") + "."]
         if fl:
             out += ["", "Floor per model (s): " + ", ".join(f"{k} {v}" for k, v in fl["models"].items())]
         out += ["", f"Target: {TARGETS['dbt']}.", ""]
@@ -113,9 +128,24 @@ def section(r: dict[str, Any]) -> list[str]:
     ml = r.get("memlimit")
     if ml:
         out += ["### dbt build under a DuckDB memory limit", "",
-                f"`dbt build` with memory_limit={ml['memory_limit']} and a temp_directory: {ml['seconds']} s, peak "
+                f"`dbt build` with memory_limit={ml['memory_limit']} and a temp_directory (exit {ml.get('returncode')}: "
+                f"{ml.get('summary')}): {ml['seconds']} s, peak "
                 f"{ml['peak_rss_mib']} MiB (without a limit: {ml['unlimited_build_seconds']} s, peak "
                 f"{ml['unlimited_peak_rss_mib']} MiB); spill folder created: {ml['spill_dir_exists_after']}.", ""]
+    wi = r.get("whatif")
+    if wi:
+        out += ["### What-ifs (changes proposed outside bench/, measured without changing the project)", ""]
+        t1 = wi.get("dbt_run_threads_1")
+        if t1:
+            out.append(f"- `dbt run --threads 1` (one model at a time): {t1['seconds']} s, peak {t1['peak_rss_mib']} "
+                       f"MiB, vs {t1['dbt_run_threads_2_seconds']} s with the profile's 2 threads.")
+        fj = wi.get("features_2s_hash_joins")
+        if fj:
+            out.append(f"- features_2s compiled SQL with hash-joinable xv/leader joins: before "
+                       f"{', '.join(f'{x:.1f}' for x in fj['before_s'])} s, after "
+                       f"{', '.join(f'{x:.1f}' for x in fj['after_s'])} s (best-of speed-up {fj['speedup_min']:.2f}x); "
+                       f"{fj['rows']:,} rows, {fj['rows_differing']} differing (all columns but created_ts).")
+        out.append("")
     tr = r.get("train")
     if tr:
         out += ["### Training", "", f"`{tr['command']}` on this lake: {tr['seconds']} s, peak {tr['peak_rss_mib']} MiB.", ""]

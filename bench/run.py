@@ -28,7 +28,7 @@ SIZES: dict[str, dict[str, float]] = {
     "large": {"days": 7, "landing_hours": 12, "backfill_s": 25},  # ~10.4 M
 }
 DBT_PARTS = ("layers", "run", "floor", "build")
-STEPS = ("data", "landing", "backfill", "dbt", "incremental", "train", "pandas", "memlimit")
+STEPS = ("data", "landing", "backfill", "dbt", "incremental", "train", "pandas", "memlimit", "whatif")
 PY = sys.executable
 
 
@@ -80,6 +80,7 @@ def _layer_times(times: dict[str, float]) -> dict[str, float]:
 
 def step_dbt(env: DbtEnv, res: dict[str, Any], parts: tuple[str, ...] = DBT_PARTS) -> None:
     d: dict[str, Any] = {"parts": list(parts)}
+    res["dbt"] = d  # filled as we go, so a failing scenario keeps the ones before it
     if "floor" in parts:
         compile_db = env.fresh_db("compile")
         d["compile"] = _r(env.dbt("dbt_compile", compile_db, "compile"))
@@ -103,10 +104,28 @@ def step_dbt(env: DbtEnv, res: dict[str, Any], parts: tuple[str, ...] = DBT_PART
             d["ratio_run_vs_floor"] = round(d["run_e2e"]["seconds"] / run.seconds, 2)
     if "build" in parts:  # `dbt build` end to end (models + tests), last: its lake serves the next steps
         env.clear_outputs()
-        d["build_e2e"] = _r(env.dbt("dbt_build_e2e", env.fresh_db("built"), "build"))
+        build = env.dbt("dbt_build_e2e", env.fresh_db("built"), "build", *env.build_args(), check=False)
+        d["build_e2e"] = {**_r(build), "returncode": build.returncode, "summary": _dbt_summary(build)}
         if "floor_e2e" in d:
             d["ratio_build_vs_floor"] = round(d["build_e2e"]["seconds"] / d["floor_e2e"]["seconds"], 2)
-    res["dbt"] = d
+
+
+def _dbt_ratios(d: dict[str, Any]) -> None:
+    if "floor_e2e" in d:
+        for key in ("run_e2e", "build_e2e"):
+            if key in d:
+                d[f"ratio_{key.split('_')[0]}_vs_floor"] = round(d[key]["seconds"] / d["floor_e2e"]["seconds"], 2)
+
+
+def _dbt_summary(run: proc.Run) -> str:
+    """dbt's closing `Done. PASS=...` line and the names of failed nodes (a failed data test still leaves
+    every model built, so the timing stands; the failure is reported)."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", run.output_tail)
+    done = [ln.split("  ", 1)[-1].strip() for ln in text.splitlines() if "Done. PASS=" in ln]
+    failed = sorted(set(re.findall(r"Failure in (?:test|model) (\S+)", text)))
+    return (done[-1] if done else "") + (f"; failed: {', '.join(failed)}" if failed else "")
 
 
 def _dates(lake: Path) -> list[str]:
@@ -119,11 +138,11 @@ def step_incremental(env: DbtEnv, res: dict[str, Any]) -> None:
     window = json.dumps({"start_date": last, "end_date": last})
     db = env.work / "warehouse.duckdb"
     run = env.dbt("dbt_run_incremental", db, "run", "--vars", window)
-    full = res["dbt"]["run_e2e"]["seconds"]
+    full = res["dbt"]["run_e2e"]["seconds"] if "run_e2e" in res.get("dbt", {}) else None
     res["incremental"] = {
         "dates_in_lake": len(dates), "rebuilt_date": last, **_r(run), "full_run_seconds": full,
-        "full_per_day_seconds": round(full / len(dates), 2),
-        "ratio_vs_full_per_day": round(run.seconds / (full / len(dates)), 2),
+        "full_per_day_seconds": round(full / len(dates), 2) if full else None,
+        "ratio_vs_full_per_day": round(run.seconds / (full / len(dates)), 2) if full else None,
         "note": "one date rebuilt in place with start_date=end_date (the same work as adding that date as a new "
                 "day: the materialization rewrites only that date's partitions, reading its lookback)",
     }
@@ -145,12 +164,14 @@ def step_pandas(env: DbtEnv, res: dict[str, Any]) -> None:
 
 
 def step_memlimit(env: DbtEnv, res: dict[str, Any], limit: str) -> None:
-    limited = DbtEnv(env.lake, env.work, memory_limit=limit)
+    limited = DbtEnv(env.lake, env.work, memory_limit=limit, build_exclude=env.build_exclude)
     env.clear_outputs()
-    run = limited.dbt("dbt_build_memlimit", limited.fresh_db("memlimit"), "build")
+    run = limited.dbt("dbt_build_memlimit", limited.fresh_db("memlimit"), "build", *env.build_args(), check=False)
     spill = env.work / "duckdb_spill"
-    res["memlimit"] = {"memory_limit": limit, **_r(run), "unlimited_build_seconds": res["dbt"]["build_e2e"]["seconds"],
-                       "unlimited_peak_rss_mib": res["dbt"]["build_e2e"]["peak_rss_mib"],
+    unlimited = res.get("dbt", {}).get("build_e2e", {})
+    res["memlimit"] = {"memory_limit": limit, **_r(run), "returncode": run.returncode, "summary": _dbt_summary(run),
+                       "unlimited_build_seconds": unlimited.get("seconds"),
+                       "unlimited_peak_rss_mib": unlimited.get("peak_rss_mib"),
                        "temp_directory": "SCHEMAHUB_DUCKDB_TEMP_DIR (bench: <work>/duckdb_spill)",
                        "spill_dir_exists_after": spill.exists()}
 
@@ -159,7 +180,24 @@ def step_train(env: DbtEnv, res: dict[str, Any]) -> None:
     run = proc.run("train", [str(Path(PY).with_name("schemahub")), "train", "--base", "BTC"],
                    env=env.env(env.work / "warehouse.duckdb"), cwd=config.PROJECT_ROOT,
                    log=env.work / "logs" / "train.log")
-    res["train"] = {**_r(run), "command": "schemahub train --base BTC", "trades": res["data"]["trades"]}
+    res["train"] = {**_r(run), "command": "schemahub train --base BTC"}
+
+
+def step_whatif(env: DbtEnv, res: dict[str, Any]) -> None:
+    """Before/after of changes proposed outside bench/ (nothing outside bench/ is modified):
+    `dbt run --threads 1` (one model at a time) against `dbt run` with the profile's 2 threads, and the
+    hash-joinable features_2s joins (bench/whatif.py) on the compiled SQL of this lake."""
+    out: dict[str, Any] = res.setdefault("whatif", {})
+    env.clear_outputs()
+    run = env.dbt("dbt_run_threads1", env.fresh_db("threads1"), "run", "--threads", "1")
+    out["dbt_run_threads_1"] = {**_r(run), "dbt_run_threads_2_seconds": res.get("dbt", {}).get("run_e2e", {})
+                                .get("seconds")}
+    shutil.copyfile(env.work / "compiled_manifest.json", env.work / "whatif_manifest.json")
+    target = env.work / "whatif_join.json"
+    _run_child("whatif_features_join", "bench.whatif",
+               [str(env.work), "--features-join", str(env.work / "whatif_manifest.json"),
+                str(env.work / "warehouse.duckdb"), "--out", str(target)], env.work)
+    out["features_2s_hash_joins"] = json.loads(target.read_text())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, help="work folder (default target/bench/<size>)")
     ap.add_argument("--dbt-parts", default=",".join(DBT_PARTS),
                     help=f"dbt step scenarios, comma list of {','.join(DBT_PARTS)}")
+    ap.add_argument("--build-exclude", default="",
+                    help="nodes left out of `dbt build` (dbt --exclude syntax), e.g. a data test that fails on the "
+                         "simulated data: a failing test makes dbt SKIP everything downstream, so the build would "
+                         "not be a full build")
     ap.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit for the memlimit step")
     ap.add_argument("--results", type=Path, default=config.PROJECT_ROOT / "bench" / "results")
     ap.add_argument("--no-report", action="store_true", help="do not rewrite BENCHMARKS.md")
@@ -187,9 +229,14 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {
         "size": args.size, "command": "python -m bench.run " + shlex.join(sys.argv[1:] if argv is None else argv),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine.describe(),
-        "steps": steps, "errors": {},
+        "steps": steps, "errors": {}, "build_exclude": args.build_exclude,
     }
-    env = DbtEnv(lake, work)
+    path = args.results / f"{args.size}.json"
+    if args.merge and path.exists():  # earlier results visible to the steps (e.g. the full run for incremental)
+        for key, value in json.loads(path.read_text()).items():
+            if key not in res and key not in steps and key in STEPS:
+                res[key] = value
+    env = DbtEnv(lake, work, build_exclude=args.build_exclude)
     t0 = time.perf_counter()
     for name in steps:
         print(f"[bench] {name} ...", flush=True)
@@ -211,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
                 step_memlimit(env, res, args.memory_limit)
             elif name == "train":
                 step_train(env, res)
+            elif name == "whatif":
+                step_whatif(env, res)
         except (proc.BenchError, OSError, KeyError, IndexError, ValueError) as exc:
             res["errors"][name] = str(exc)[-3000:]
             print(f"[bench] {name} FAILED: {str(exc)[-600:]}", flush=True)
@@ -218,13 +267,16 @@ def main(argv: list[str] | None = None) -> int:
     res["total_seconds"] = round(time.perf_counter() - t0, 1)
     res["machine"]["loadavg_at_end"] = machine.loadavg()
     args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{args.size}.json"
     res["step_commands"] = dict.fromkeys(steps, res["command"])
     if args.merge and path.exists():
         old = json.loads(path.read_text())
         old.setdefault("step_commands", dict.fromkeys(old.get("steps", []), old.get("command")))
         for name in steps:
-            if name in res:
+            if name == "dbt" and "dbt" in res and "dbt" in old:  # scenarios (--dbt-parts) merge one by one
+                parts = sorted(set(old["dbt"].get("parts", [])) | set(res["dbt"]["parts"]))
+                old["dbt"] = {**old["dbt"], **res["dbt"], "parts": parts}
+                _dbt_ratios(old["dbt"])
+            elif name in res:
                 old[name] = res[name]
             old["step_commands"][name] = res["command"]
             old["errors"].pop(name, None)

@@ -6,8 +6,14 @@
    (recursion + one json.dumps per scalar). Proposed: one `json.dumps(value, separators=(",", ":"))` call with a
    `default` that emits each Decimal as a marked string whose quotes are then removed, producing the same text
    (checked here record by record on every page before timing).
-2. `ingest.dumps.ingest_dump`: pass 1 (check) and pass 2 (write) both re-read and re-convert the CSV. Proposed:
-   keep pass 1's converted tables when the dump is small enough (e.g. under 5 M rows) and write those.
+2. models/gold/features_2s.sql: the left joins to `xv_mids` and `leader` carry `and grid.quote in (...)`, a
+   condition on the LEFT side only, in their ON clause. DuckDB cannot use it as a join key, falls back to a
+   BLOCKWISE_NL_JOIN (every grid row against every xv_mids row: quadratic in the number of seconds). Proposed:
+   `on xv_mids.base = (case when grid.quote in (...) then grid.base end) and grid.sec = xv_mids.sec` (a NULL
+   key never matches, so rows outside the quotes still get NULL, exactly as before) -> hash joins.
+   `python -m bench.whatif WORK --features-join MANIFEST DB` times both forms of the compiled SQL in one DuckDB
+   session (the DuckDB file must hold the silver views, e.g. the bench's warehouse after a build) and checks
+   they return the same rows (every column but created_ts).
 """
 
 from __future__ import annotations
@@ -74,6 +80,40 @@ def run(work: Path, hours: float) -> dict[str, Any]:
     return out
 
 
+JOIN_PATTERN = r"grid\.base = (xv_mids|leader)\.base\s+and grid\.sec = \1\.sec\s+and grid\.quote in (\[[^\]]*\]|\([^)]*\))"
+
+
+def hash_joinable(sql: str) -> tuple[str, int]:
+    import re
+
+    return re.subn(JOIN_PATTERN, lambda m: f"{m.group(1)}.base = (case when grid.quote in {m.group(2)} then "
+                   f"grid.base end)\n            and grid.sec = {m.group(1)}.sec", sql)
+
+
+def features_join(manifest: Path, db: Path) -> dict[str, Any]:
+    from schemahub import duck
+
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    sql = next(n["compiled_code"] for n in nodes if n["resource_type"] == "model" and n["name"] == "features_2s")
+    new, n = hash_joinable(sql)
+    if n != 2:
+        raise SystemExit(f"expected the 2 joins of features_2s in {manifest}, found {n}")
+    con = duck.connect(str(db))
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    for name, q in (("before", sql), ("after", new), ("after", new), ("before", sql)):
+        t0 = time.perf_counter()
+        con.execute(f"create or replace temp table f2s_{name} as {q}")
+        times[name].append(time.perf_counter() - t0)
+    cols = [r[0] for r in con.execute("describe f2s_before").fetchall() if r[0] != "created_ts"]
+    sel = ", ".join(f'"{c}"' for c in cols)
+    rows = con.execute("select count(*) from f2s_before").fetchone()[0]
+    diff = sum(con.execute(f"select count(*) from (select {sel} from {a} except all select {sel} from {b})")
+               .fetchone()[0] for a, b in (("f2s_before", "f2s_after"), ("f2s_after", "f2s_before")))
+    con.close()
+    return {"rows": rows, "rows_differing": diff, "before_s": times["before"], "after_s": times["after"],
+            "speedup_min": min(times["before"]) / min(times["after"])}
+
+
 def _connector_modules() -> list[Any]:
     import ingest.connectors.base as base
     import ingest.connectors.binance as binance
@@ -87,10 +127,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("work", type=Path)
     ap.add_argument("--hours", type=float, default=2.0)
+    ap.add_argument("--features-join", nargs=2, type=Path, metavar=("MANIFEST", "DB"))
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    res = run(args.work, args.hours)
+    res = features_join(*args.features_join) if args.features_join else run(args.work, args.hours)
     res["seconds"] = time.perf_counter() - t0
     args.out.write_text(json.dumps(res, indent=1))
 

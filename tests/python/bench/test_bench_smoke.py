@@ -18,13 +18,13 @@ def test_machine_description_has_cores_and_memory() -> None:
 
 
 def test_landing_runs_on_a_tiny_window(tmp_path: Path) -> None:
-    res = landing.run(tmp_path / "landing", hours=0.05)
+    res = landing.run(tmp_path / "landing", hours=0.05, repeats=1)
     for venue in ("binance", "coinbase", "kraken"):
         v = res["rest"][venue]
         assert v["records"] > 0 and v["pages"] >= 1
         assert v["seconds"] > 0 and v["floor_seconds"] > 0
         # the engine wrote every record into bronze
-        files = list((tmp_path / "landing" / f"lake_rest_{venue}" / "bronze").rglob("*.parquet"))
+        files = list((tmp_path / "landing" / f"lake_rest_{venue}_0" / "bronze").rglob("*.parquet"))
         assert files
     assert res["dump"]["records"] > 0
 
@@ -46,7 +46,7 @@ def test_report_renders_a_results_file(tmp_path: Path) -> None:
     results.mkdir()
     res = {"size": "small", "command": "python -m bench.run --size small", "started": "2026-01-01T00:00:00",
            "total_seconds": 1.0, "errors": {}, "machine": describe() | {"loadavg_at_end": [1.0, 1.0, 1.0]},
-           "landing": landing.run(tmp_path / "landing", hours=0.02)}
+           "landing": landing.run(tmp_path / "landing", hours=0.02, repeats=1)}
     (results / "small.json").write_text(json.dumps(res))
     out = tmp_path / "BENCHMARKS.md"
     report.write_report(results, out, notes=tmp_path / "none.md")
