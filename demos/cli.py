@@ -67,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_shell_init)
 
     p = sub.add_parser("demo", help="the whole pipeline on the sandbox exchange, end to end, with a summary")
-    p.add_argument("--hours", type=float, default=2.0, help="hours of simulated market ending now (default 2)")
+    p.add_argument("--hours", type=float, default=5.0,
+                   help="hours of simulated market ending now (default 5: enough rows for an honest walk-forward)")
     p.add_argument("--seed", type=int, default=7, help="sandbox seed (default 7)")
     p.add_argument("--symbols", default="BTC,ETH", help="base assets to simulate (default BTC,ETH)")
     p.add_argument("--discrepancy-seconds", type=float, default=10.0,
