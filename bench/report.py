@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-ORDER = ("tiny", "small", "medium", "large")
+ORDER = ("tiny", "twodates", "small", "medium", "large")
 TARGETS = {
     "backfill": "90 % or more of each venue's ceiling, no 429/418",
     "dbt": "dbt build within 1.5x of the raw-DuckDB floor end to end",

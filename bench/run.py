@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine, proc
+from bench.data import window
 from bench.dbt import DbtEnv, floor, manifest_path
 from schemahub import config
 
@@ -23,6 +24,8 @@ from schemahub import config
 # BTC, ETH at seed 7). Whole UTC days, because silver/gold partitions (and the incremental build) are dates.
 SIZES: dict[str, dict[str, float]] = {
     "tiny": {"days": 1 / 24, "landing_hours": 0.25, "backfill_s": 3},  # smoke test only
+    # 4 hours across midnight: two UTC dates (2 h each) for the incremental step, in minutes rather than hours
+    "twodates": {"days": 4 / 24, "offset_days": -2 / 24, "landing_hours": 0.25, "backfill_s": 3},
     "small": {"days": 1, "landing_hours": 6, "backfill_s": 25},  # ~1.5 M trades
     "medium": {"days": 2, "landing_hours": 6, "backfill_s": 25},  # ~3.0 M
     "large": {"days": 7, "landing_hours": 12, "backfill_s": 25},  # ~10.4 M
@@ -48,10 +51,12 @@ def step_data(size: dict[str, float], work: Path, lake: Path, res: dict[str, Any
         res["data"] = {"reused": True, "trades_by_venue_asset": json.loads(counts.read_text())}
     else:
         shutil.rmtree(lake, ignore_errors=True)
-        run = _run_child("data", "bench.data", [str(lake), str(size["days"]), "--counts-json", str(counts)], work)
+        run = _run_child("data", "bench.data", [str(lake), str(size["days"]), "--offset-days",
+                                                str(size.get("offset_days", 0.0)), "--counts-json", str(counts)], work)
         res["data"] = {**_r(run), "reused": False, "trades_by_venue_asset": json.loads(counts.read_text())}
     res["data"]["trades"] = sum(res["data"]["trades_by_venue_asset"].values())
     res["data"]["days"] = size["days"]
+    res["data"]["window"] = [t.isoformat() for t in window(size["days"], size.get("offset_days", 0.0))]
 
 
 def step_landing(size: dict[str, float], work: Path, res: dict[str, Any]) -> None:
