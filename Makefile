@@ -17,7 +17,7 @@ export DBT_TARGET ?= $(if $(filter s3://%,$(LAKE_ROOT)),s3,local)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 DBT := cd $(ROOT) && LAKE_ROOT=$(LAKE_ABS) $(BIN)/dbt
 
-.PHONY: lake-dirs setup test-deps demo ingest build train test lint docs shell
+.PHONY: lake-dirs setup test-deps demo ingest build train bench test lint docs shell
 
 ## setup: virtualenv with every pinned dependency, and the DuckDB extensions in .duckdb_extensions (idempotent)
 setup: $(VENV)/.installed $(DUCKDB_EXTENSION_DIR)/.installed
@@ -48,6 +48,10 @@ build: setup lake-dirs
 ## train: walk-forward LightGBM on gold, baselines, registry and report (TRAIN_ARGS="--horizon 10 ...")
 train: setup
 	cd $(ROOT) && $(BIN)/schemahub train $(TRAIN_ARGS)
+
+## bench: speed and memory against floors measured in the same run -> BENCHMARKS.md (BENCH_ARGS="--size small")
+bench: setup
+	cd $(ROOT) && $(PY) -m bench.run $(BENCH_ARGS)
 
 # DuckDB creates one directory level only: a local lake needs its layer folders before dbt writes into them.
 lake-dirs:
