@@ -64,30 +64,12 @@
     {% endif %}
 
     {%- set glob = location ~ '/*/*/*.parquet' -%}
-    {%- set n_files = run_query("select count(*) from glob('" ~ glob ~ "')").columns[0].values()[0] -%}
     {% if existing_relation is not none and existing_relation.type != 'view' %}
         {{ drop_relation_if_exists(existing_relation) }}
     {% endif %}
     {% call statement('main') -%}
         create or replace view {{ target_relation }} as
-        {% if n_files > 0 -%}
-            select
-            {%- for col in columns %}
-                "{{ col.column }}"{{ "," if not loop.last }}
-            {%- endfor %}
-            from read_parquet(
-                '{{ glob }}',
-                hive_partitioning = true,
-                hive_types = {'{{ version_column }}': varchar, '{{ partition_by }}': varchar},
-                union_by_name = true
-            )
-        {%- else -%}
-            select
-            {%- for col in columns %}
-                cast(null as {{ col.dtype }}) as "{{ col.column }}"{{ "," if not loop.last }}
-            {%- endfor %}
-            where false
-        {%- endif %}
+        {{ lake_view_sql(glob, columns, ["'" ~ version_column ~ "': varchar", "'" ~ partition_by ~ "': varchar"]) }}
     {%- endcall %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}

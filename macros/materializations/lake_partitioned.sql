@@ -65,7 +65,6 @@
     {% endif %}
 
     {%- set glob = location ~ ('/*' * partition_cols | length) ~ '/*.parquet' -%}
-    {%- set n_files = run_query("select count(*) from glob('" ~ glob ~ "')").columns[0].values()[0] -%}
     {%- set hive_types = [] -%}
     {%- for col in columns if col.column in partition_cols -%}
         {%- do hive_types.append("'" ~ col.column ~ "': " ~ col.dtype) -%}
@@ -76,24 +75,7 @@
     {% endif %}
     {% call statement('main') -%}
         create or replace view {{ target_relation }} as
-        {% if n_files > 0 -%}
-            select
-            {%- for col in columns %}
-                "{{ col.column }}"{{ "," if not loop.last }}
-            {%- endfor %}
-            from read_parquet(
-                '{{ glob }}',
-                hive_partitioning = true,
-                hive_types = { {{- hive_types | join(', ') -}} },
-                union_by_name = true
-            )
-        {%- else -%}
-            select
-            {%- for col in columns %}
-                cast(null as {{ col.dtype }}) as "{{ col.column }}"{{ "," if not loop.last }}
-            {%- endfor %}
-            where false
-        {%- endif %}
+        {{ lake_view_sql(glob, columns, hive_types) }}
     {%- endcall %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
