@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -123,19 +121,7 @@ class CheckpointStore:
         if self.lake is not None:
             return self.lake.write_bytes(data, "_state", *parts)
         assert self.local_dir is not None
-        target = self.local_dir.joinpath(*parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex}")
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return str(target)
+        return Lake(str(self.local_dir)).write_bytes(data, *parts)  # the same atomic temp-then-rename write
 
     def delete(self, kind: str, venue: str, dataset: str, symbol: str) -> None:
         parts = self._parts(kind, venue, dataset, symbol)

@@ -117,22 +117,32 @@ def _run_jobs(jobs: list[Any], workers: int, make_runner: Any) -> list[Any]:
     return sorted(results, key=lambda r: order[(r.venue, r.symbol)])
 
 
-def _report(results: list[Any], what: str, elapsed: float) -> int:
+def _report(results: list[Any], title: str, columns: tuple[str, ...], counts: tuple[str, ...]) -> int:
+    """Print one row per product (the `counts` attributes, then its status); fail naming every failed product."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{what}: {sum(r.trades for r in results)} trades in {elapsed:.1f}s")
-    for col in ("venue", "symbol", "new trades", "dup/covered dropped", "files", "pages", "status"):
+    table = Table(title=title)
+    for col in (*columns, "status"):
         table.add_column(col)
     for r in results:
         status = f"[red]FAILED: {r.error}[/red]" if r.error else (r.note or "ok")
-        table.add_row(r.venue, r.symbol, str(r.trades), str(r.dropped), str(r.files), str(r.pages), status)
+        table.add_row(r.venue, r.symbol, *(str(getattr(r, c)) for c in counts), status)
     Console(file=sys.stdout, width=160).print(table)
     failed = [r for r in results if r.error]
     if failed:
         raise SchemaHubError(f"{len(failed)} of {len(results)} product(s) failed: "
                              + "; ".join(f"{r.venue} {r.symbol}: {r.error}" for r in failed))
     return 0
+
+
+TRADE_COLUMNS = ("venue", "symbol", "new trades", "dup/covered dropped", "files", "pages")
+TRADE_COUNTS = ("trades", "dropped", "files", "pages")
+
+
+def _report_trades(results: list[Any], what: str, elapsed: float) -> int:
+    return _report(results, f"{what}: {sum(r.trades for r in results)} trades in {elapsed:.1f}s",
+                   TRADE_COLUMNS, TRADE_COUNTS)
 
 
 # -- ingest ----------------------------------------------------------------------------------------------
@@ -156,7 +166,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     with HttpClient() as client:
         results = _run_jobs(jobs, args.workers, lambda j: TradeRunner(j, client, writer, store))
-    return _report(results, f"ingest into {lake.root}", time.monotonic() - t0)
+    return _report_trades(results, f"ingest into {lake.root}", time.monotonic() - t0)
 
 
 # -- backfill --------------------------------------------------------------------------------------------
@@ -254,13 +264,11 @@ def _backfill(jobs: list[Any], store: Any, writer: Any, lake: Any, args: argpars
                                 lambda j: TradeRunner(j, client, writer, store, progress=progress))
     finally:
         progress.close()
-    return _report(results, f"backfill into {lake.root}", time.monotonic() - t0)
+    return _report_trades(results, f"backfill into {lake.root}", time.monotonic() - t0)
 
 
 # -- klines ----------------------------------------------------------------------------------------------
 def run_klines(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
 
     from ingest.bronze.writer import BronzeError, BronzeWriter
     from ingest.errors import IngestError
@@ -285,15 +293,6 @@ def run_klines(args: argparse.Namespace) -> int:
             except (IngestError, BronzeError) as exc:
                 runner.result.error = str(exc)
                 results.append(runner.result)
-    table = Table(title=f"klines {args.interval} {since:%Y-%m-%d %H:%M} .. {until:%Y-%m-%d %H:%M} -> {lake.root}")
-    for col in ("venue", "symbol", "new bars", "already held", "files", "requests", "status"):
-        table.add_column(col)
-    for r in results:
-        status = f"[red]FAILED: {r.error}[/red]" if r.error else (r.note or "ok")
-        table.add_row(r.venue, r.symbol, str(r.bars), str(r.dropped), str(r.files), str(r.pages), status)
-    Console(file=sys.stdout, width=160).print(table)
-    failed = [r for r in results if r.error]
-    if failed:
-        raise SchemaHubError(f"{len(failed)} of {len(results)} product(s) failed: "
-                             + "; ".join(f"{r.venue} {r.symbol}: {r.error}" for r in failed))
-    return 0
+    return _report(results, f"klines {args.interval} {since:%Y-%m-%d %H:%M} .. {until:%Y-%m-%d %H:%M} -> {lake.root}",
+                   ("venue", "symbol", "new bars", "already held", "files", "requests"),
+                   ("bars", "dropped", "files", "pages"))
