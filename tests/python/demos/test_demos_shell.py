@@ -86,10 +86,18 @@ def test_shell_stays_open_and_answers_while_dbt_build_runs(tmp_lake: Path, tmp_p
     build = subprocess.Popen(dbt_cmd(work, "build", "--select", "trades_unified"), cwd=str(Path(dbt_env(tmp_lake, work)["DBT_PROFILES_DIR"])),
                              env=dbt_env(tmp_lake, work), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
+    # The fresh sessions asked during the build bind only the bronze view: dbt's full rebuild empties the
+    # trades_unified folder for a moment, and an init script that binds a view on it just then reports an error
+    # for that view (demos/README: a query landing mid-rewrite may fail once). The held-open shell is the case
+    # under test; bronze is never rewritten by dbt.
+    during = tmp_path / "init_bronze.sql"
+    during.write_text("\n".join(line for line in init.read_text().splitlines()
+                                if not line.startswith("create or replace view ")
+                                or line.startswith("create or replace view raw_binance_trades ")))
     answers = []
     try:
         while build.poll() is None:
-            answers.append(int(ask(init, "select count(*) from raw_binance_trades")))
+            answers.append(int(ask(during, "select count(*) from raw_binance_trades")))
             time.sleep(0.2)
         out, _ = build.communicate(timeout=600)
     finally:
