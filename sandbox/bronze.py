@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from werkzeug.datastructures import MultiDict
 
 from sandbox import formats
@@ -101,14 +102,20 @@ def kline_records(market: Market, venue: str, asset: str) -> list[dict[str, Any]
     return [{"interval": 1, **dict(zip(names, r, strict=True)), "_raw_payload": formats.dumps(r)} for r in rows]
 
 
-def depth_records(market: Market, venue: str, asset: str, every_s: float = 1.0, depth: int = 20
-                  ) -> list[dict[str, Any]]:
+def depth_steps(market: Market, every_s: float = 1.0) -> np.ndarray:
+    """Grid steps of the book snapshots taken every `every_s` seconds (each at the end of its step)."""
+    stride = max(1, round(every_s * 1e9 / STEP_NS))
+    return np.arange(stride - 1, market.n_steps, stride, dtype=np.int64)
+
+
+def depth_records(market: Market, venue: str, asset: str, every_s: float = 1.0, depth: int = 20,
+                  steps: np.ndarray | None = None) -> list[dict[str, Any]]:
     """Book snapshots every `every_s` seconds in the venue's REST depth shape (Binance /depth, Coinbase
-    /book?level=2, Kraken /Depth plus the WS checksum of its top 10)."""
+    /book?level=2, Kraken /Depth plus the WS checksum of its top 10). `steps`: only these snapshot steps (a
+    slice of `depth_steps`), so a long window can be built in bounded memory."""
     spec = market_for(venue, asset)
     tape = market.tape(venue, asset)
-    stride = max(1, round(every_s * 1e9 / STEP_NS))
-    steps = np.arange(stride - 1, market.n_steps, stride, dtype=np.int64)
+    steps = depth_steps(market, every_s) if steps is None else steps
     bp, bq, ap, aq = market.book_levels(venue, spec.symbol, steps, depth)
     out = []
     for j, s in enumerate(steps.tolist()):
@@ -172,10 +179,15 @@ def write_bronze(market: Market, lake: Any = None, venues: Iterable[str] = VENUE
                     arrow = writer.to_arrow(table, recs, source=source, ingest_ts=ingest_ts, source_uri=uri)
                     written += writer.write(table, spec.symbol, arrow)
             continue
-        recs = kline_records(market, venue, asset) if dataset == "klines" else \
-            depth_records(market, venue, asset, depth_every_s)
-        if recs:
-            arrow = writer.to_arrow(table, recs, source=source, ingest_ts=ingest_ts, source_uri=uri,
-                                    recv_ts=None)
-            written += writer.write(table, spec.symbol, arrow)
+        if dataset == "klines":
+            chunks = [kline_records(market, venue, asset)]
+        else:  # built an hour at a time: Arrow holds the records far more compactly than Python dicts
+            steps = depth_steps(market, depth_every_s)
+            per = max(1, round(3600 / depth_every_s))
+            chunks = (depth_records(market, venue, asset, depth_every_s, steps=steps[i:i + per])
+                      for i in range(0, len(steps), per))
+        arrows = [writer.to_arrow(table, recs, source=source, ingest_ts=ingest_ts, source_uri=uri, recv_ts=None)
+                  for recs in chunks if recs]
+        if arrows:
+            written += writer.write(table, spec.symbol, pa.concat_tables(arrows))
     return written

@@ -19,6 +19,12 @@ slow epoch) through a counter-based hash, so a book at any instant costs O(depth
 only where levels really changed.
 
 Same seed + same window => byte-identical output. Everything is generated lazily per (venue, asset) and cached.
+
+Ids (trade_id, order_id, Binance update_id, Coinbase sequence) are increasing within a window and by default start
+from a base derived from the window start (elapsed time * mean rate), so separate windows are only ROUGHLY
+continuous. To build a long history window by window (bounded memory), pass `after=previous.carry()`: the new
+window continues every id stream strictly after the previous window's last ids, starts its latent prices at the
+previous window's last ones, and draws fresh randomness (keyed by seed AND window start).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 from scipy.signal import lfilter
 
-from sandbox.specs import ASSET_SPECS, ASSETS, MARKETS, STICKY_BP, MarketSpec, resolve
+from sandbox.specs import ASSET_SPECS, ASSETS, MARKETS, STICKY_BP, VENUES, MarketSpec, resolve
 
 STEP_NS = 100_000_000  # 100 ms grid
 DT = STEP_NS / 1e9
@@ -148,6 +154,25 @@ class Tape:
         return len(self.t_ns) if now_ns is None else int(np.searchsorted(self.t_ns, now_ns, side="right"))
 
 
+@dataclass(frozen=True)
+class LastIds:
+    """The last id of each stream of one venue and asset at the end of a window."""
+
+    trade_id: int
+    order_id: int
+    update_id: int  # Binance-style book update id
+    sequence: int  # Coinbase-style sequence
+
+
+@dataclass(frozen=True)
+class Carry:
+    """What a following window needs to continue this one (`Market.carry()` -> `Market(..., after=carry)`)."""
+
+    end_ns: int  # end of the window it was taken from; a following window must not start before it
+    ids: dict[tuple[str, str], LastIds]  # (venue, asset) -> last ids
+    logp: dict[str, float]  # asset -> latent log price at the last step
+
+
 @dataclass
 class Book:
     """Top of a venue's book at one instant: prices in ticks, sizes in lots, best first."""
@@ -178,7 +203,10 @@ def fmt_fixed(value: int, decimals: int, pad: int | None = None) -> str:
 class Market:
     """The simulated market of a seed over [start, end]. Thread-safe lazy generation, cached per venue/asset."""
 
-    def __init__(self, seed: int, start: dt.datetime, end: dt.datetime, assets: tuple[str, ...] = ASSETS) -> None:
+    def __init__(self, seed: int, start: dt.datetime, end: dt.datetime, assets: tuple[str, ...] = ASSETS,
+                 after: Carry | None = None) -> None:
+        """`after`: continue from an earlier window (`earlier.carry()`) ending at or before `start`: ids go on
+        strictly increasing, latent prices go on from where they were; None (default) = a standalone window."""
         if end <= start:
             raise ValueError(f"sandbox market window is empty: start {start.isoformat()} >= end {end.isoformat()}")
         unknown = [a for a in assets if a not in ASSET_SPECS]
@@ -191,6 +219,16 @@ class Market:
         self.start_ns = to_ns(start) // STEP_NS * STEP_NS
         self.end_ns = to_ns(end)
         self.n_steps = math.ceil((self.end_ns - self.start_ns) / STEP_NS)
+        if after is not None:
+            if after.end_ns > self.start_ns:
+                raise ValueError(f"sandbox market window starting {start.isoformat()} cannot continue a window ending "
+                                 f"later ({after.end_ns} ns)")
+            missing = sorted({a for a in self.assets if a not in after.logp})
+            if missing:
+                raise ValueError(f"sandbox market: the carried state has no asset(s) {missing}")
+        self.after = after
+        # a continued window draws fresh randomness: keyed by the window start too (else it would replay the first)
+        self._seed_key = (self.seed,) if after is None else (self.seed, self.start_ns // STEP_NS)
         self._latent: dict[str, Latent] = {}
         self._tapes: dict[tuple[str, str], Tape] = {}
         self._common: dict[str, np.ndarray] = {}
@@ -198,7 +236,7 @@ class Market:
 
     # ------------------------------------------------------------------ random streams
     def _rng(self, *key: int) -> np.random.Generator:
-        return np.random.default_rng(np.random.SeedSequence([self.seed, *key]))
+        return np.random.default_rng(np.random.SeedSequence([*self._seed_key, *key]))
 
     def _common_shocks(self, name: str) -> np.ndarray:
         with self._lock:
@@ -230,7 +268,8 @@ class Market:
             if asset != "BTC" else self._common_shocks("flow")
         flow = _ou(feps, FLOW_TAU_S / DT, 1.0)
         dlogp = KAPPA * flow * sigma * DT + sigma * math.sqrt(DT) * eps
-        p0 = math.log(spec.price0) + 0.05 * self._rng(2, spec.index).standard_normal()
+        p0 = math.log(spec.price0) + 0.05 * self._rng(2, spec.index).standard_normal() if self.after is None \
+            else self.after.logp[asset]
         logp = p0 + np.cumsum(dlogp)
         return Latent(logp=logp, sigma=sigma / sigma0, flow=flow)
 
@@ -306,19 +345,40 @@ class Market:
             t_ns = np.maximum.accumulate(t_ns)
         keep = t_ns < self.end_ns
         f_order, f_step, f_buy, price, qty, t_ns = (a[keep] for a in (f_order, f_step, f_buy, price, qty, t_ns))
-        # Ids: per venue and symbol, increasing, large, roughly continuous across windows.
+        # Ids: per venue and symbol, increasing, large, roughly continuous across windows (exactly when `after`).
         elapsed = self.start_ns / 1e9 - 1.6e9
         tid0 = spec.trade_id_base + int(max(elapsed, 0) * spec.fills_per_s)
         oid0 = spec.trade_id_base // 2 + int(max(elapsed, 0) * order_rate)
+        upd0 = 10_000_000_000 + spec.trade_id_base + int(max(elapsed, 0) * 40)
+        seq0 = 20_000_000_000 + spec.trade_id_base * 3 + int(max(elapsed, 0) * 15)
+        last = self.after.ids.get(spec.key) if self.after is not None else None
+        if last is not None:
+            tid0, oid0, upd0, seq0 = last.trade_id + 1, last.order_id + 1, last.update_id, last.sequence
         trade_id = tid0 + np.arange(len(t_ns), dtype=np.int64)
         order_id = oid0 + f_order
         # Book versions: Binance update ids and Coinbase sequence numbers per step.
         per_step_fills = np.bincount(f_step, minlength=n)
         upd = 1 + rng.poisson(3.0 * activity)
-        update_id = 10_000_000_000 + spec.trade_id_base + int(max(elapsed, 0) * 40) + np.cumsum(upd)
-        sequence = 20_000_000_000 + spec.trade_id_base * 3 + int(max(elapsed, 0) * 15) + np.cumsum(1 + per_step_fills)
+        update_id = upd0 + np.cumsum(upd)
+        sequence = seq0 + np.cumsum(1 + per_step_fills)
         return Tape(spec, bid, ask, bid_top.astype(np.int64), ask_top.astype(np.int64), update_id, sequence,
                     t_ns, price.astype(np.int64), qty, f_buy, trade_id, order_id, f_step)
+
+    def carry(self, venues: tuple[str, ...] = VENUES) -> Carry:
+        """The state a window starting at (or after) this one's end continues from (see `after`). Generates the
+        tapes of every venue and asset not generated yet. (A tape without trades carries its predecessor's last
+        trade and order ids, or 0: it issued none.)"""
+        ids: dict[tuple[str, str], LastIds] = {}
+        for venue in venues:
+            for asset in self.assets:
+                t = self.tape(venue, asset)
+                prev = self.after.ids.get(t.spec.key) if self.after is not None else None
+                n_trades = len(t.trade_id)
+                ids[t.spec.key] = LastIds(
+                    trade_id=int(t.trade_id[-1]) if n_trades else (prev.trade_id if prev else 0),
+                    order_id=int(t.order_id[-1]) if n_trades else (prev.order_id if prev else 0),
+                    update_id=int(t.update_id[-1]), sequence=int(t.sequence[-1]))
+        return Carry(end_ns=self.end_ns, ids=ids, logp={a: float(self.latent(a).logp[-1]) for a in self.assets})
 
     # ------------------------------------------------------------------ books
     def step_at(self, at_ns: int) -> int:
