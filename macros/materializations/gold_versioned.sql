@@ -2,14 +2,15 @@
     `gold_versioned`: an external Parquet snapshot kept per version, for gold.training_sets.
 
     Layout: `<location>/<version_column>=<version>/partition_date=<YYYY-MM-DD>/data_0.parquet`.
-    A build replaces exactly one version's directory (OVERWRITE on `<version_column>=<version>`), so v1.0 and
-    v1.1 live side by side and a rebuilt version never keeps a stale day. A training set is one snapshot over
-    the whole labelled range (its split boundaries and class weights are fitted on its own training window), so
-    it is always rebuilt whole; the `start_date`/`end_date` window does not apply to it.
+    A build replaces exactly one version's directory (`<version_column>=<version>`), so v1.0 and v1.1 live side
+    by side and a rebuilt version never keeps a stale day; the replacement is reader-safe (lake_replace_files in
+    macros/lake_files.sql: new files complete before any old one is removed, no moment with an empty folder).
+    A training set is one snapshot over the whole labelled range (its split boundaries and class weights are
+    fitted on its own training window), so it is always rebuilt whole; the `start_date`/`end_date` window does not apply to it.
     Like silver's `lake_partitioned` (macros/lake_partitioned.sql): an empty result writes nothing (never the
     all-NULL `__HIVE_DEFAULT_PARTITION__` row) and a null partition value is an error.
     Config: version_column (required, a column holding one value), partition_by (default partition_date),
-    location (default `<external_root>/gold/<model name>`; `<LAKE_ROOT>/gold/` must exist locally).
+    location (default `<external_root>/gold/<model name>`; missing local folders are created).
 -#}
 {% materialization gold_versioned, adapter="duckdb" %}
     {%- set version_column = config.require('version_column') -%}
@@ -44,21 +45,14 @@
 
     {% if row_count > 0 %}
         {%- set version = stats.columns[3].values()[0] -%}
-        {#- create `<location>` itself when missing (DuckDB creates one directory level per COPY) -#}
-        {% call statement('make_location') -%}
-            copy (select '{{ version }}' as {{ version_column }}, 1 as placeholder where false)
-            to '{{ location }}' (format parquet, partition_by ({{ version_column }}), overwrite_or_ignore true)
-        {%- endcall %}
-        {% call statement('write_version') -%}
-            copy (select * exclude ({{ version_column }}) from {{ temp_relation }})
-            to '{{ location }}/{{ version_column }}={{ version }}' (
-                format parquet,
-                compression zstd,
-                partition_by ({{ partition_by }}),
-                overwrite true,
-                filename_pattern 'data_{i}'
-            )
-        {%- endcall %}
+        {#- reader-safe (macros/lake_files.sql): the version's new files are complete before any old one goes;
+            local disk stages under `.<table>.staging/<version_column>=<version>`, outside the readers' glob -#}
+        {% do lake_replace_files(
+            location ~ '/' ~ version_column ~ '=' ~ version,
+            'select * exclude (' ~ version_column ~ ') from ' ~ temp_relation,
+            [partition_by],
+            prune=true,
+            staging=lake_staging_dir(location) ~ '/' ~ version_column ~ '=' ~ version) %}
     {% else %}
         {{ log(this.name ~ ': no rows; nothing written to ' ~ location, info=True) }}
     {% endif %}

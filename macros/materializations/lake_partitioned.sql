@@ -5,12 +5,15 @@
       1. builds the model into a temp table;
       2. refuses a null partition value (the all-NULL `__HIVE_DEFAULT_PARTITION__` row dbt-duckdb's `external`
          writes for an empty result can never appear: an empty result writes nothing);
-      3. COPYs it to `<location>/<partition>=<value>/data_0.parquet` with PARTITION_BY: with a date window,
-         OVERWRITE_OR_IGNORE replaces only the partitions present in the result and leaves other dates alone;
-         without one (a full build), OVERWRITE replaces the whole directory. DuckDB 1.5 writes one file per
-         partition (`data_0`) whatever the thread count, so a rebuilt day never keeps a stale sibling file;
-         a date of the window for which the model now returns no row at all keeps its earlier files (DuckDB
-         cannot delete them; bronze is append-only, so this needs bronze files removed: run a full build);
+      3. writes it as `<location>/<partition>=<value>/data_0.parquet` (PARTITION_BY) through
+         `lake_replace_files` (macros/lake_files.sql), reader-safe: the new files are complete before any old
+         one goes away (local disk: COPY to a staging folder beside the table, then an atomic rename per file;
+         S3: COPY onto the same keys, each PUT replacing its object atomically). With a date window only the
+         partitions present in the result are replaced and other dates stay; without one (a full build), live
+         files the build did not write (dates that vanished) are deleted AFTER the new files are in place.
+         DuckDB 1.5 writes one file per partition (`data_0`) whatever the thread count, so a rebuilt day never
+         keeps a stale sibling file; a date of the window for which the model now returns no row at all keeps
+         its earlier files (bronze is append-only, so this needs bronze files removed: run a full build);
       4. points the view `<model>` at `read_parquet('<location>/*/*.parquet', hive_partitioning)` with the
          model's own column order and types (or an empty typed view while no file exists yet).
     Config: partition_by (column, required), location (default `<external_root>/<layer>/<model name>`, where
@@ -52,16 +55,7 @@
     {%- endif -%}
 
     {% if row_count > 0 or full_build %}
-        {% do lake_ensure_dir(location) %}
-        {% call statement('write_partitions') -%}
-            copy (select * from {{ temp_relation }}) to '{{ location }}' (
-                format parquet,
-                compression zstd,
-                partition_by ({{ partition_cols | join(', ') }}),
-                {{ 'overwrite true' if full_build else 'overwrite_or_ignore true' }},
-                filename_pattern 'data_{i}'
-            )
-        {%- endcall %}
+        {% do lake_replace_files(location, 'select * from ' ~ temp_relation, partition_cols, prune=full_build) %}
     {% endif %}
 
     {%- set glob = location ~ ('/*' * partition_cols | length) ~ '/*.parquet' -%}
