@@ -31,7 +31,7 @@ SIZES: dict[str, dict[str, float]] = {
     "large": {"days": 7, "landing_hours": 12, "backfill_s": 25},  # ~10.4 M
 }
 DBT_PARTS = ("layers", "run", "floor", "build")
-STEPS = ("data", "landing", "backfill", "dbt", "incremental", "train", "pandas", "memlimit", "whatif")
+STEPS = ("data", "landing", "backfill", "dbt", "incremental", "train", "pandas", "memlimit")
 PY = sys.executable
 
 
@@ -188,23 +188,6 @@ def step_train(env: DbtEnv, res: dict[str, Any]) -> None:
     res["train"] = {**_r(run), "command": "schemahub train --base BTC"}
 
 
-def step_whatif(env: DbtEnv, res: dict[str, Any]) -> None:
-    """Before/after of changes proposed outside bench/ (nothing outside bench/ is modified):
-    `dbt run --threads 1` (one model at a time) against `dbt run` with the profile's 2 threads, and the
-    hash-joinable features_2s joins (bench/whatif.py) on the compiled SQL of this lake."""
-    out: dict[str, Any] = res.setdefault("whatif", {})
-    env.clear_outputs()
-    run = env.dbt("dbt_run_threads1", env.fresh_db("threads1"), "run", "--threads", "1")
-    out["dbt_run_threads_1"] = {**_r(run), "dbt_run_threads_2_seconds": res.get("dbt", {}).get("run_e2e", {})
-                                .get("seconds")}
-    shutil.copyfile(env.work / "compiled_manifest.json", env.work / "whatif_manifest.json")
-    target = env.work / "whatif_join.json"
-    _run_child("whatif_features_join", "bench.whatif",
-               [str(env.work), "--features-join", str(env.work / "whatif_manifest.json"),
-                str(env.work / "warehouse.duckdb"), "--out", str(target)], env.work)
-    out["features_2s_hash_joins"] = json.loads(target.read_text())
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     ap.add_argument("--size", choices=tuple(SIZES), default="small")
@@ -263,8 +246,6 @@ def main(argv: list[str] | None = None) -> int:
                 step_memlimit(env, res, args.memory_limit)
             elif name == "train":
                 step_train(env, res)
-            elif name == "whatif":
-                step_whatif(env, res)
         except (proc.BenchError, OSError, KeyError, IndexError, ValueError) as exc:
             res["errors"][name] = str(exc)[-3000:]
             print(f"[bench] {name} FAILED: {str(exc)[-600:]}", flush=True)
