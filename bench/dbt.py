@@ -16,12 +16,6 @@ from bench import proc
 from schemahub import config
 
 DBT = str(Path(sys.executable).with_name("dbt"))
-# memory_limit can be SET on every connection (dbt-duckdb applies `settings:` per connection/thread), but
-# temp_directory cannot change once DuckDB has spilled ("Cannot switch temporary directory after the current one
-# has been used": measured, every later node then fails), so it belongs in `config_options:` (set once, when
-# the database is opened).
-MEMORY_SETTINGS = {"memory_limit": "{{ env_var('SCHEMAHUB_DUCKDB_MEMORY_LIMIT', '4GB') }}"}
-MEMORY_CONFIG_OPTIONS = {"temp_directory": "{{ env_var('SCHEMAHUB_DUCKDB_TEMP_DIR', 'target/duckdb_spill') }}"}
 LAYER_SELECT = {"staging": "models/staging", "silver": "models/silver", "gold": "models/gold"}
 
 
@@ -31,7 +25,7 @@ class DbtEnv:
 
     lake: Path
     work: Path
-    memory_limit: str | None = None  # DuckDB memory_limit (e.g. "2GB"); None = DuckDB's default (80% of RAM)
+    memory_limit: str | None = None  # DuckDB memory_limit (e.g. "2GB"); None = the profile's default (4GB)
     build_exclude: str = ""  # `dbt build --exclude` selection ("" = nothing left out)
 
     def build_args(self) -> list[str]:
@@ -44,37 +38,23 @@ class DbtEnv:
             "DBT_TARGET": "local", "DUCKDB_EXTENSION_DIR": str(config.extension_dir()),
             "SCHEMAHUB_HOME": str(config.PROJECT_ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         })
+        # profiles.yml reads both (memory_limit under settings, temp_directory under config_options); the floor
+        # (bench/floor.py) applies the same two to its session
+        env["SCHEMAHUB_DUCKDB_TEMP_DIR"] = str(self.work / "duckdb_spill")
         if self.memory_limit:
             env["SCHEMAHUB_DUCKDB_MEMORY_LIMIT"] = self.memory_limit
-            env["SCHEMAHUB_DUCKDB_TEMP_DIR"] = str(self.work / "duckdb_spill")
-            env["DBT_PROFILES_DIR"] = str(self.limited_profiles())
         return env
-
-    def limited_profiles(self) -> Path:
-        """The project's profiles.yml plus DuckDB `memory_limit` and `temp_directory` settings read from
-        SCHEMAHUB_DUCKDB_MEMORY_LIMIT / SCHEMAHUB_DUCKDB_TEMP_DIR: the change proposed for profiles.yml itself
-        (the project file sets neither today: DuckDB then uses 80 % of RAM and spills next to the database file)."""
-        import yaml
-
-        prof = yaml.safe_load((config.PROJECT_ROOT / "profiles.yml").read_text())
-        local = prof["schemahub"]["outputs"]["local"]
-        local.setdefault("settings", {}).update(MEMORY_SETTINGS)
-        local.setdefault("config_options", {}).update(MEMORY_CONFIG_OPTIONS)
-        folder = self.work / "profiles_memlimit"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "profiles.yml").write_text(yaml.safe_dump(prof, sort_keys=False))
-        return folder
 
     def argv(self, *args: str) -> list[str]:
         return [DBT, *args, "--target", "local", "--target-path", str(self.work / "dbt_target"),
                 "--log-path", str(self.work / "dbt_logs")]
 
-    def dbt(self, name: str, db: Path, *args: str, check: bool = True) -> proc.Run:
+    def dbt(self, name: str, db: Path, *args: str, check: bool = True, watch: Path | None = None) -> proc.Run:
         for layer in ("silver", "gold"):  # DuckDB's COPY creates one directory level only
             (self.lake / layer).mkdir(parents=True, exist_ok=True)
         (self.work / "logs").mkdir(parents=True, exist_ok=True)
         return proc.run(name, self.argv(*args), env=self.env(db), cwd=config.PROJECT_ROOT,
-                        log=self.work / "logs" / f"{name}.log", check=check)
+                        log=self.work / "logs" / f"{name}.log", check=check, watch=watch)
 
     def seeded_db(self) -> Path:
         """A DuckDB file holding only the seeds (made once), copied for each scenario."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,9 @@ def run(manifest_path: Path, db: Path, lake: str, layers: tuple[str, ...], threa
         raise SystemExit(f"{manifest_path}: the compiled SQL names catalog(s) {sorted(catalogs)}; the floor's "
                          f"DuckDB file must be named after it, not {db.name}")
     con = duck.connect(str(db))
+    # the same memory ceiling and spill folder as the dbt profile (profiles.yml reads the same variables)
+    con.execute(f"set temp_directory = '{os.environ.get('SCHEMAHUB_DUCKDB_TEMP_DIR', 'target/duckdb_spill')}'")
+    con.execute(f"set memory_limit = '{os.environ.get('SCHEMAHUB_DUCKDB_MEMORY_LIMIT', '4GB')}'")
     if threads:
         con.execute(f"set threads = {threads}")
     times: dict[str, float] = {}

@@ -131,11 +131,12 @@ def section(r: dict[str, Any]) -> list[str]:
     ml = r.get("memlimit")
     if ml:
         out += ["### dbt build under a DuckDB memory limit", "",
-                f"`dbt build` with memory_limit={ml['memory_limit']} and a temp_directory (exit {ml.get('returncode')}: "
-                f"{ml.get('summary')}): {ml['seconds']} s, peak "
-                f"{ml['peak_rss_mib']} MiB (without a limit: {ml['unlimited_build_seconds']} s, peak "
-                f"{ml['unlimited_peak_rss_mib']} MiB). Peak RSS is the whole dbt process; memory_limit bounds DuckDB's "
-                "buffer manager only."]
+                f"`dbt build` with SCHEMAHUB_DUCKDB_MEMORY_LIMIT={ml['memory_limit']} (profiles.yml's memory_limit; "
+                f"spill folder SCHEMAHUB_DUCKDB_TEMP_DIR) (exit {ml.get('returncode')}: {ml.get('summary')}): "
+                f"{ml['seconds']} s, peak {ml['peak_rss_mib']} MiB, largest spill seen "
+                f"{_f(ml.get('spill_peak_mib'), 0)} MiB (with the profile's default limit, 4GB: "
+                f"{ml.get('default_limit_build_seconds')} s, peak {ml.get('default_limit_peak_rss_mib')} MiB). "
+                "Peak RSS is the whole dbt process; memory_limit bounds DuckDB's buffer manager only."]
         if ml.get("first_attempt"):
             out.append(f"First attempt: {ml['first_attempt']}.")
         out.append("")

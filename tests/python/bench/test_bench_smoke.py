@@ -87,3 +87,18 @@ def test_report_renders_backfill_and_scaling(tmp_path: Path) -> None:
     text = out.read_text()
     assert "| 93% |" in text  # the steady share is what the target is judged on
     assert "| small | 1,000,000 | 1 | n/a | 50.0 |" in text and "| large | 10,000,000 | 1 | n/a | 48.0 |" in text
+
+
+def test_proc_run_sees_a_folder_that_fills_and_empties(tmp_path: Path) -> None:
+    import sys
+
+    from bench import proc
+
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    # like DuckDB's spill files: written during the run, gone at the end
+    code = (f"import pathlib, time; p = pathlib.Path(r'{spill}') / 'x.tmp'; p.write_bytes(b'0' * 3 * 2**20); "
+            "time.sleep(1.6); p.unlink()")
+    run = proc.run("spill", [sys.executable, "-c", code], watch=spill)
+    assert run.returncode == 0 and not any(spill.iterdir())
+    assert 2.9 < run.watched_peak_mib < 3.1
