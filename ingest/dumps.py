@@ -9,11 +9,13 @@ Per file (exchange-apis.md §1.6):
 4. the whole CSV is parsed and checked once without writing (ids are integers, prices decimal text, booleans
    `True`/`False`, every time value 13 digits (ms, files before 2025-01-01) or 16 digits (µs, from 2025-01-01),
    decided per value), so a bad line anywhere stops the file before anything is written;
-5. then parsed again and written to bronze in bounded batches, native values kept (times stay the int the file
-   holds; the writer partitions per value), with `_source_uri` = the dump URL and `_source_checksum` = its sha256.
+5. then written to bronze in bounded batches, native values kept (times stay the int the file holds; the writer
+   partitions per value), with `_source_uri` = the dump URL and `_source_checksum` = its sha256. Pass 2 writes
+   the tables pass 1 checked when they fit in `KEEP_BYTES` (the usual daily file: converted once), else it
+   parses the CSV again.
 
-Parsing is vectorised with pyarrow.csv (streaming, `batch_rows` rows at a time), so memory stays bounded for
-monthly files of tens of millions of rows.
+Parsing is vectorised with pyarrow.csv and pyarrow.compute (streaming, `batch_rows` rows at a time), so memory
+stays bounded (by `KEEP_BYTES`, or by one batch) for monthly files of tens of millions of rows.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ TABLES = {"trades": "raw_binance_trades", "aggTrades": "raw_binance_aggtrades", 
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,30}$")
 _INT = r"^-?\d+$"
 _DEC = r"^-?\d+(\.\d+)?$"
-_BOOLS = pa.array(["True", "False", "true", "false"])
+_TRUE = pa.array(["True", "true"])
+_FALSE = pa.array(["False", "false"])
 MS_RANGE = (10**12, 10**13)  # 13-digit epoch ms (2001..2286)
 US_RANGE = (10**15, 10**16)  # 16-digit epoch µs
 
@@ -202,6 +205,43 @@ def _first_bad(mask: pa.Array) -> int:
     return int(pc.index(mask, pa.scalar(True)).as_py())
 
 
+def _all(mask: pa.Array) -> bool:
+    return bool(pc.all(mask).as_py())
+
+
+# The checks below are exactly the regexes _INT / _DEC, but a whole column that passes is recognised with
+# cheaper vectorised kernels (ASCII digits only; at most one inner '.'), and the regex runs only on a column the
+# fast test does not clear (negative values, or a bad value, whose first row the regex then locates). RE2's `\d`
+# is ASCII [0-9] like `ascii_is_decimal`, so the fast test never accepts what the regex would refuse.
+def _int_ok(col: pa.Array) -> pa.Array | None:
+    """None when every value matches `_INT`; else the per-row match mask."""
+    if _all(pc.ascii_is_decimal(col)):
+        return None
+    ok = pc.match_substring_regex(col, _INT)
+    return None if _all(ok) else ok
+
+
+def _dec_ok(col: pa.Array) -> pa.Array | None:
+    """None when every value matches `_DEC`; else the per-row match mask."""
+    digits = pc.ascii_is_decimal(pc.replace_substring(col, ".", "", max_replacements=1))
+    if _all(digits) and not pc.any(pc.starts_with(col, ".")).as_py() and not pc.any(pc.ends_with(col, ".")).as_py():
+        return None
+    ok = pc.match_substring_regex(col, _DEC)
+    return None if _all(ok) else ok
+
+
+def _to_int64(col: pa.Array, name: str, csv_col: str, first_line_no: int) -> pa.Array:
+    """Integer text (already checked) -> int64; a value beyond int64 names its line instead of failing the batch."""
+    try:
+        return pc.cast(col, pa.int64())
+    except pa.ArrowInvalid:
+        for i, text in enumerate(col.to_pylist()):  # failure path only: find the offending row
+            if not -(2**63) <= int(text) < 2**63:
+                raise DumpError(f"{name} line {first_line_no + i}: column {csv_col!r} = {text} does not fit a "
+                                "64-bit integer") from None
+        raise
+
+
 def _convert(kind: str, batch: pa.RecordBatch, name: str, first_line_no: int) -> dict[str, pa.Array]:
     """String columns of one CSV batch -> bronze-typed arrays; the first bad value raises, naming line and column."""
     out: dict[str, pa.Array] = {}
@@ -211,34 +251,35 @@ def _convert(kind: str, batch: pa.RecordBatch, name: str, first_line_no: int) ->
             bad = _first_bad(pc.is_null(col))
             raise DumpError(f"{name} line {first_line_no + bad}: column {csv_col!r} is empty")
         if how in ("int", "time"):
-            ok = pc.match_substring_regex(col, _INT)
-            if not pc.all(ok).as_py():
-                bad = _first_bad(pc.invert(ok))
+            mask = _int_ok(col)
+            if mask is not None:
+                bad = _first_bad(pc.invert(mask))
                 raise DumpError(f"{name} line {first_line_no + bad}: column {csv_col!r} is not an integer: "
                                 f"{col[bad].as_py()!r}")
-            arr = pc.cast(col, pa.int64())
+            arr = _to_int64(col, name, csv_col, first_line_no)
             if how == "time":
                 is_ms = pc.and_(pc.greater_equal(arr, MS_RANGE[0]), pc.less(arr, MS_RANGE[1]))
                 is_us = pc.and_(pc.greater_equal(arr, US_RANGE[0]), pc.less(arr, US_RANGE[1]))
                 ok = pc.or_(is_ms, is_us)
-                if not pc.all(ok).as_py():
+                if not _all(ok):
                     bad = _first_bad(pc.invert(ok))
                     raise DumpError(f"{name} line {first_line_no + bad}: column {csv_col!r} = {arr[bad].as_py()} "
                                     "is neither epoch ms (13 digits) nor epoch µs (16 digits)")
         elif how == "dec":
-            ok = pc.match_substring_regex(col, _DEC)
-            if not pc.all(ok).as_py():
-                bad = _first_bad(pc.invert(ok))
+            mask = _dec_ok(col)
+            if mask is not None:
+                bad = _first_bad(pc.invert(mask))
                 raise DumpError(f"{name} line {first_line_no + bad}: column {csv_col!r} is not a decimal number: "
                                 f"{col[bad].as_py()!r}")
             arr = col
         elif how == "bool":
-            ok = pc.is_in(col, value_set=_BOOLS)
-            if not pc.all(ok).as_py():
+            is_true = pc.is_in(col, value_set=_TRUE)
+            ok = pc.or_(is_true, pc.is_in(col, value_set=_FALSE))
+            if not _all(ok):
                 bad = _first_bad(pc.invert(ok))
                 raise DumpError(f"{name} line {first_line_no + bad}: column {csv_col!r} is not True/False: "
                                 f"{col[bad].as_py()!r}")
-            arr = pc.equal(pc.utf8_lower(col), "true")
+            arr = is_true
         else:
             arr = col
         if bronze_col:
@@ -292,19 +333,24 @@ def iter_batches(zip_path: str | Path, dump: DumpFile, *, uri: str, checksum: st
             raise DumpError(f"{where}: unreadable CSV or corrupt zip member ({exc})") from exc
 
 
+def _repeat(value: Any, typ: pa.DataType, n: int) -> pa.Array:
+    """One value n times, built in C++ (a Python list of n copies cost more than parsing the column)."""
+    return pa.repeat(pa.scalar(value, typ), n)
+
+
 def _to_bronze(bt: Any, dump: DumpFile, part: pa.RecordBatch, where: str, line_no: int, uri: str,
                checksum: str, now: dt.datetime) -> ParsedBatch:
     cols = _convert(dump.kind, part, where, line_no)
     n = part.num_rows
     if dump.kind == "klines":
-        cols["interval"] = pa.array([dump.interval] * n, pa.string())
+        cols["interval"] = _repeat(dump.interval, pa.string(), n)
     raw = pc.binary_join_element_wise(*[part.column(i) for i in range(part.num_columns)], ",")
     lineage = {
-        "_source": pa.array([dump.source] * n, pa.string()),
-        "_source_ingest_ts": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+        "_source": _repeat(dump.source, pa.string(), n),
+        "_source_ingest_ts": _repeat(now, pa.timestamp("us", tz="UTC"), n),
         "_recv_ts": pa.nulls(n, pa.timestamp("us", tz="UTC")),
-        "_source_uri": pa.array([uri] * n, pa.string()),
-        "_source_checksum": pa.array([checksum] * n, pa.string()),
+        "_source_uri": _repeat(uri, pa.string(), n),
+        "_source_checksum": _repeat(checksum, pa.string(), n),
         "_raw_payload": raw,
     }
     arrays = [cols.get(f.name, lineage.get(f.name)) for f in bt.schema]
@@ -350,27 +396,71 @@ def fetch_verified(client: Any, dump: DumpFile, base_url: str, workdir: Path) ->
     return zip_path, url, actual
 
 
+# Pass 1 keeps its checked tables for pass 2 while they take at most this many bytes of Arrow memory (a daily
+# BTCUSDT trades dump of a few million rows is a few hundred MB); a bigger file is read and converted again in
+# pass 2, so memory stays bounded by one batch for monthly files of tens of millions of rows.
+KEEP_BYTES = 512 << 20
+
+
+@dataclass
+class CheckedDump:
+    """Pass 1's outcome: every line parsed and checked, nothing written."""
+
+    rows: int
+    time_units: dict[str, int]
+    ingest_ts: dt.datetime
+    batches: list[ParsedBatch] | None  # the checked tables, or None when they did not fit in `keep_bytes`
+
+
+def check_dump(zip_path: str | Path, dump: DumpFile, *, uri: str, checksum: str, batch_rows: int = 500_000,
+               keep_bytes: int = KEEP_BYTES, ingest_ts: dt.datetime | None = None) -> CheckedDump:
+    """Pass 1: parse and check every line of a verified dump zip, write nothing. Raises DumpError on a bad line."""
+    time_col = {"trades": "time", "aggTrades": "T", "klines": "openTime"}[dump.kind]
+    now = ingest_ts or dt.datetime.now(dt.UTC)
+    rows, units, kept, size = 0, {"ms": 0, "us": 0}, [], 0
+    keep: list[ParsedBatch] | None = kept
+    for b in iter_batches(zip_path, dump, uri=uri, checksum=checksum, batch_rows=batch_rows, ingest_ts=now):
+        n_ms = pc.sum(pc.less(b.table.column(time_col), MS_RANGE[1])).as_py() or 0
+        units["ms"] += n_ms
+        units["us"] += b.rows - n_ms
+        rows += b.rows
+        if keep is not None:
+            size += b.table.nbytes
+            if size <= keep_bytes:
+                keep.append(b)
+            else:
+                keep = None
+                kept.clear()
+    return CheckedDump(rows, units, now, keep)
+
+
+def land_zip(writer: Any, zip_path: str | Path, dump: DumpFile, *, uri: str, checksum: str,
+             batch_rows: int = 500_000, keep_bytes: int = KEEP_BYTES, progress: Any = None) -> DumpResult:
+    """Check every line of a verified dump zip (pass 1, nothing written), then write it to bronze (pass 2).
+
+    Pass 2 writes pass 1's checked tables when they fit in `keep_bytes`, else reads the zip again."""
+    checked = check_dump(zip_path, dump, uri=uri, checksum=checksum, batch_rows=batch_rows, keep_bytes=keep_bytes)
+    result = DumpResult(dump, uri, "written", checksum, time_units=checked.time_units)
+    batches = checked.batches if checked.batches is not None else iter_batches(
+        zip_path, dump, uri=uri, checksum=checksum, batch_rows=batch_rows, ingest_ts=checked.ingest_ts)
+    for b in batches:
+        written = writer.write(dump.table, dump.symbol, b.table)
+        result.rows += b.rows
+        result.files += [f.path for f in written]
+        if progress is not None:
+            progress.update(b.rows)
+    if result.rows != checked.rows:  # the zip is ours (verified, in a private temp dir): this would be a bug
+        raise DumpError(f"{dump.name}: pass 2 wrote {result.rows} rows but pass 1 checked {checked.rows}")
+    return result
+
+
 def ingest_dump(client: Any, writer: Any, dump: DumpFile, base_url: str, *, batch_rows: int = 500_000,
-                progress: Any = None) -> DumpResult:
+                progress: Any = None, keep_bytes: int = KEEP_BYTES) -> DumpResult:
     """Download, verify, check every line, then write one dump to bronze. Raises DumpError/DumpMissing."""
     with tempfile.TemporaryDirectory(prefix="schemahub-dump-") as tmp:
         zip_path, url, checksum = fetch_verified(client, dump, base_url, Path(tmp))
-        result = DumpResult(dump, url, "written", checksum)
-        time_col = {"trades": "time", "aggTrades": "T", "klines": "openTime"}[dump.kind]
-        # pass 1: parse and check everything, write nothing
-        for b in iter_batches(zip_path, dump, uri=url, checksum=checksum, batch_rows=batch_rows):
-            t = b.table.column(time_col)
-            n_ms = pc.sum(pc.less(t, MS_RANGE[1])).as_py() or 0
-            result.time_units["ms"] = result.time_units.get("ms", 0) + n_ms
-            result.time_units["us"] = result.time_units.get("us", 0) + b.rows - n_ms
-        # pass 2: the same batches, written
-        for b in iter_batches(zip_path, dump, uri=url, checksum=checksum, batch_rows=batch_rows):
-            written = writer.write(dump.table, dump.symbol, b.table)
-            result.rows += b.rows
-            result.files += [f.path for f in written]
-            if progress is not None:
-                progress.update(b.rows)
-    return result
+        return land_zip(writer, zip_path, dump, uri=url, checksum=checksum, batch_rows=batch_rows,
+                        keep_bytes=keep_bytes, progress=progress)
 
 
 def build_zip(csv_text: str, csv_name: str) -> bytes:
