@@ -110,14 +110,26 @@ class BronzeWriter:
         bt = table(table_name)
         now = ingest_ts or dt.datetime.now(dt.UTC)
         defaults = {"_source": source, "_source_ingest_ts": now, **{f"_{k.lstrip('_')}": v for k, v in lineage.items()}}
-        rows = [{**defaults, **r} for r in records]
-        for r in rows:
-            if "_raw_payload" not in r or r["_raw_payload"] is None:
+        rows = records if isinstance(records, list) else list(records)
+        # column by column (what Table.from_pylist does, minus one merged dict per row): a record's own key wins
+        # over the default, a key in neither is null
+        arrays = []
+        for f in bt.schema:
+            name = f.name
+            if name in defaults:
+                default = defaults[name]
+                values = [r.get(name, default) for r in rows]
+            else:
+                values = [r.get(name) for r in rows]
+            if name == "_raw_payload" and None in values:
+                r = {**defaults, **rows[values.index(None)]}
                 raise BronzeError(f"{table_name}: record without _raw_payload: {dict(list(r.items())[:4])}")
-        try:
-            return pa.Table.from_pylist(rows, schema=bt.schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
-            raise BronzeError(f"{table_name}: records do not fit the bronze schema: {exc}") from exc
+            try:
+                arrays.append(pa.array(values, type=f.type))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
+                raise BronzeError(f"{table_name}: records do not fit the bronze schema: column {name!r}: "
+                                  f"{exc}") from exc
+        return pa.Table.from_arrays(arrays, schema=bt.schema)
 
     # -- writing -------------------------------------------------------------------------------
     def write(self, table_name: str, symbol: str, data: pa.Table) -> list[BronzeFile]:

@@ -9,8 +9,10 @@ parser. Records keep the venue's own field names and value forms (the bronze con
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
@@ -19,16 +21,75 @@ from ingest.errors import ParseError
 from ingest.http import HttpClient, Reply
 
 
-def raw_json(value: Any) -> str:
-    """JSON text of a parsed value, Decimal numbers written verbatim (json.dumps cannot emit a Decimal
-    without turning it into a float or a string; the raw payload must keep the venue's digits)."""
+def _raw_json_slow(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{raw_json(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_raw_json_slow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ",".join(raw_json(v) for v in value) + "]"
+        return "[" + ",".join(_raw_json_slow(v) for v in value) + "]"
     return json.dumps(value)
+
+
+_MARK = "\x00raw-decimal\x00"  # stands in for a Decimal inside json.dumps; its JSON text is _MARK_JSON
+_MARK_JSON = json.dumps(_MARK)
+
+
+def _refuse(obj: Any) -> Any:
+    raise TypeError(type(obj).__name__)
+
+
+def _plain_encoder() -> Callable[[Any, int], Any]:
+    """json.dumps(value, separators=(",", ":")) without its per-call set-up (a new encoder per call)."""
+    enc = json.JSONEncoder(separators=(",", ":"), default=_refuse)
+    if json.encoder.c_make_encoder is None:  # pure-Python json: the public path
+        return lambda value, _level: (enc.encode(value),)
+    # the arguments json.JSONEncoder.iterencode(o, _one_shot=True) passes (CPython's json/encoder.py), without
+    # the circular-reference memo (a shared dict would keep stale entries after an error): parsed JSON has no
+    # cycles, and a cyclic value ends in RecursionError, which falls back to the recursive renderer
+    return json.encoder.c_make_encoder(None, _refuse, json.encoder.encode_basestring_ascii, None, ":", ",",
+                                       False, False, True)
+
+
+_PLAIN = _plain_encoder()
+
+
+def raw_json(value: Any) -> str:
+    """JSON text of a parsed value, Decimal numbers written verbatim (json.dumps cannot emit a Decimal
+    without turning it into a float or a string; the raw payload must keep the venue's digits).
+
+    Compact (no spaces), keys and strings escaped as json.dumps does. One C-level json.dumps call renders the
+    whole value, each Decimal first written as a marker string and then replaced by its digits; when the
+    marker count does not match (a string that itself holds the marker) or the value holds something else
+    json.dumps cannot render, the recursive renderer (one json.dumps per scalar) does the job instead. Both give
+    the same text for anything `json.loads` produces (string keys)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    try:
+        return "".join(_PLAIN(value, 0))  # no Decimal inside (Binance, Coinbase): one C-level call
+    except (TypeError, ValueError, RecursionError):
+        pass
+    decimals: list[str] = []
+
+    def mark(obj: Any) -> str:
+        if isinstance(obj, Decimal):
+            decimals.append(str(obj))
+            return _MARK
+        raise TypeError(type(obj).__name__)
+
+    try:
+        text = json.dumps(value, separators=(",", ":"), default=mark)
+    except (TypeError, ValueError, RecursionError):
+        return _raw_json_slow(value)
+    if not decimals:
+        return text
+    pieces = text.split(_MARK_JSON)
+    if len(pieces) != len(decimals) + 1:
+        return _raw_json_slow(value)
+    out = [pieces[0]]
+    for digits, piece in zip(decimals, pieces[1:], strict=True):
+        out += (digits, piece)
+    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +100,21 @@ class Record:
     cursor_field: ClassVar[str]
 
     def bronze(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["_raw_payload"] = out.pop("raw_payload")
-        return out
+        keys, get = _bronze_layout(type(self))
+        return dict(zip(keys, get(self), strict=True))
 
     @property
     def cursor(self) -> Any:
         return getattr(self, self.cursor_field)
+
+
+@functools.cache
+def _bronze_layout(cls: type[Record]) -> tuple[tuple[str, ...], Callable[[Record], tuple[Any, ...]]]:
+    """(bronze keys, a getter of the matching field values) of a record class, worked out once per class."""
+    names = tuple(f.name for f in fields(cls))
+    keys = tuple("_raw_payload" if n == "raw_payload" else n for n in names)
+    getter = operator.attrgetter(*names)
+    return keys, (getter if len(names) > 1 else lambda r: (getter(r),))
 
 
 R = TypeVar("R", bound=Record)
