@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import json
 import operator
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -35,50 +36,46 @@ _MARK = "\x00raw-decimal\x00"  # stands in for a Decimal inside json.dumps; its 
 _MARK_JSON = json.dumps(_MARK)
 
 
-def _refuse(obj: Any) -> Any:
+_DECIMALS = threading.local()  # the Decimals _mark_decimal met in the current thread's raw_json call
+
+
+def _mark_decimal(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        _DECIMALS.found.append(str(obj))
+        return _MARK
     raise TypeError(type(obj).__name__)
 
 
-def _plain_encoder() -> Callable[[Any, int], Any]:
-    """json.dumps(value, separators=(",", ":")) without its per-call set-up (a new encoder per call)."""
-    enc = json.JSONEncoder(separators=(",", ":"), default=_refuse)
+def _encoder(default: Callable[[Any], Any]) -> Callable[[Any, int], Any]:
+    """json.dumps(value, separators=(",", ":"), default=default) without its per-call set-up (a new encoder)."""
+    enc = json.JSONEncoder(separators=(",", ":"), default=default)
     if json.encoder.c_make_encoder is None:  # pure-Python json: the public path
         return lambda value, _level: (enc.encode(value),)
     # the arguments json.JSONEncoder.iterencode(o, _one_shot=True) passes (CPython's json/encoder.py), without
     # the circular-reference memo (a shared dict would keep stale entries after an error): parsed JSON has no
     # cycles, and a cyclic value ends in RecursionError, which falls back to the recursive renderer
-    return json.encoder.c_make_encoder(None, _refuse, json.encoder.encode_basestring_ascii, None, ":", ",",
+    return json.encoder.c_make_encoder(None, default, json.encoder.encode_basestring_ascii, None, ":", ",",
                                        False, False, True)
 
 
-_PLAIN = _plain_encoder()
+_MARKED = _encoder(_mark_decimal)
 
 
 def raw_json(value: Any) -> str:
     """JSON text of a parsed value, Decimal numbers written verbatim (json.dumps cannot emit a Decimal
     without turning it into a float or a string; the raw payload must keep the venue's digits).
 
-    Compact (no spaces), keys and strings escaped as json.dumps does. One C-level json.dumps call renders the
-    whole value, each Decimal first written as a marker string and then replaced by its digits; when the
-    marker count does not match (a string that itself holds the marker) or the value holds something else
-    json.dumps cannot render, the recursive renderer (one json.dumps per scalar) does the job instead. Both give
-    the same text for anything `json.loads` produces (string keys)."""
+    Compact (no spaces), keys and strings escaped as json.dumps does. One call of a C-level JSON encoder
+    (built once) renders the whole value, each Decimal written as a marker string that is then replaced by its
+    digits; when the marker count does not match (a string that itself holds the marker) or the value holds
+    something else the encoder cannot render, the recursive renderer (one json.dumps per scalar) does the job
+    instead. Both give the same text for anything `json.loads` produces (string keys)."""
     if isinstance(value, Decimal):
         return str(value)
-    try:
-        return "".join(_PLAIN(value, 0))  # no Decimal inside (Binance, Coinbase): one C-level call
-    except (TypeError, ValueError, RecursionError):
-        pass
     decimals: list[str] = []
-
-    def mark(obj: Any) -> str:
-        if isinstance(obj, Decimal):
-            decimals.append(str(obj))
-            return _MARK
-        raise TypeError(type(obj).__name__)
-
+    _DECIMALS.found = decimals
     try:
-        text = json.dumps(value, separators=(",", ":"), default=mark)
+        text = "".join(_MARKED(value, 0))
     except (TypeError, ValueError, RecursionError):
         return _raw_json_slow(value)
     if not decimals:
