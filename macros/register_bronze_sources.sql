@@ -41,14 +41,23 @@
         {{ return('') }}
     {%- endif -%}
     {%- do run_query('create schema if not exists bronze') -%}
+    {#- one glob over every bronze table (one listing instead of one per table), counted per table folder -#}
+    {%- set counted = run_query(
+        "select regexp_extract(file, '/bronze/([^/]+)/[^/]+/[^/]+/[^/]+$', 1) as table_name, count(*) as n_files "
+        ~ "from glob('" ~ bronze_glob('*') ~ "') group by 1") -%}
+    {%- set files_per_table = {} -%}
+    {%- for row in counted.rows -%}
+        {%- do files_per_table.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {%- set views = [] -%}
     {%- set registered = [] -%}
     {%- for node in graph.sources.values() if node.source_name == 'bronze' -%}
-        {%- set count_sql = "select count(*) from glob('" ~ bronze_glob(node.name) ~ "')" -%}
-        {%- set n_files = run_query(count_sql).columns[0].values()[0] -%}
-        {%- set view_sql = bronze_relation_sql(node, n_files > 0) -%}
-        {%- do run_query('create or replace view bronze."' ~ node.name ~ '" as ' ~ view_sql) -%}
+        {%- set n_files = files_per_table.get(node.name, 0) -%}
+        {%- do views.append('create or replace view bronze."' ~ node.name ~ '" as '
+            ~ bronze_relation_sql(node, n_files > 0)) -%}
         {%- do registered.append(node.name ~ ':' ~ n_files) -%}
     {%- endfor -%}
+    {%- do run_query(views | join(';\n')) -%}
     {%- do log('bronze views (table:files): ' ~ registered | join(', '), info=true) -%}
     {{ return('select 1 as bronze_sources_registered') }}
 {% endmacro %}
