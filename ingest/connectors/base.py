@@ -131,7 +131,10 @@ class Page(Generic[R]):
     def bronze_rows(self) -> list[dict[str, Any]]:
         """Rows for `BronzeWriter.to_arrow`, each carrying its own lineage (pages of one batch may differ)."""
         lineage = {"_source": self.source, "_source_uri": self.uri, "_recv_ts": self.recv_ts}
-        return [{**r.bronze(), **lineage} for r in self.records]
+        rows = [r.bronze() for r in self.records]
+        for row in rows:
+            row.update(lineage)
+        return rows
 
 
 @dataclass(frozen=True)

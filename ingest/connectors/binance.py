@@ -95,6 +95,15 @@ def parse_trades(data: Any, symbol: str) -> list[BinanceTrade]:
     """
     out = []
     for item in expect_list(VENUE, symbol, "trades", data):
+        # fast path for a record in exactly the types Binance sends (what Fields would accept unchanged); any
+        # other record goes through Fields, which converts what it may and names what is wrong
+        if type(item) is dict:
+            v = (item.get("id"), item.get("price"), item.get("qty"), item.get("quoteQty"), item.get("time"),
+                 item.get("isBuyerMaker"), item.get("isBestMatch"))
+            if (type(v[0]) is int and type(v[4]) is int and type(v[1]) is str and v[1] and type(v[2]) is str
+                    and v[2] and type(v[3]) is str and v[3] and type(v[5]) is bool and type(v[6]) is bool):
+                out.append(BinanceTrade(*v, raw_json(item)))
+                continue
         f = Fields(VENUE, symbol, "trade", item)
         out.append(BinanceTrade(f.int("id"), f.text("price"), f.text("qty"), f.text("quoteQty"), f.int("time"),
                                 f.bool("isBuyerMaker"), f.bool("isBestMatch"), raw_json(item)))

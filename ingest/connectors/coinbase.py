@@ -87,6 +87,16 @@ def parse_trades(data: Any, symbol: str) -> list[CoinbaseTrade]:
     """
     out = []
     for item in expect_list(VENUE, symbol, "trades", data):
+        # fast path for a record in exactly the types Coinbase sends (what Fields would accept unchanged); any
+        # other record goes through Fields, which converts what it may and names what is wrong
+        if type(item) is dict:
+            tid, price, size, time, side = (item.get("trade_id"), item.get("price"), item.get("size"),
+                                            item.get("time"), item.get("side"))
+            if (type(tid) is int and type(price) is str and price and type(size) is str and size
+                    and type(time) is str and time and (side == "buy" or side == "sell")):
+                parse_time(time, symbol=symbol)  # reject unparseable times here, not in the lake
+                out.append(CoinbaseTrade(tid, price, size, time, side, raw_json(item)))
+                continue
         f = Fields(VENUE, symbol, "trade", item)
         time = f.str("time")
         parse_time(time, symbol=symbol)  # reject unparseable times here, not in the lake

@@ -147,3 +147,35 @@ def test_to_arrow_names_the_column_that_does_not_fit() -> None:
         BronzeWriter.to_arrow("raw_binance_trades", [{"id": "x", "_raw_payload": "{}"}], source="t")
     with pytest.raises(ValueError, match="without _raw_payload"):
         BronzeWriter.to_arrow("raw_binance_trades", [{"id": 1, "_raw_payload": None}], source="t")
+
+
+def test_raw_json_from_many_threads_keeps_each_calls_decimals() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows = [[f"{i}.5", "0.1", Decimal(f"1762795433.{i:07d}"), "b", "l", "", i] for i in range(2000)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(raw_json, rows))
+    assert got == [_raw_json_slow(r) for r in rows]
+
+
+def test_trade_parsers_fast_path_and_field_checks_agree() -> None:
+    from ingest.connectors import binance, coinbase
+    from ingest.errors import ParseError
+
+    good = {"id": 7, "price": "1.5", "qty": "2", "quoteQty": "3", "time": 1634942949263, "isBuyerMaker": True,
+            "isBestMatch": False}
+    [fast] = binance.parse_trades([good], "BTCUSDT")
+    [slow] = binance.parse_trades([dict(good, id="7", qty=2)], "BTCUSDT")  # not the sent types: Fields converts
+    assert (fast.id, fast.qty, fast.isBestMatch) == (slow.id, slow.qty, slow.isBestMatch) == (7, "2", False)
+    for bad, field in ((dict(good, isBuyerMaker="true"), "isBuyerMaker"), (dict(good, price=""), "price"),
+                       (dict(good, id=True), "id"), ({k: v for k, v in good.items() if k != "time"}, "time")):
+        with pytest.raises(ParseError, match=f"'{field}'"):
+            binance.parse_trades([bad], "BTCUSDT")
+    cb = {"time": "2016-05-12T15:04:30.982824Z", "trade_id": 8408114, "price": "453.3", "size": "0.04",
+          "side": "buy"}
+    assert coinbase.parse_trades([cb], "BTC-USD")[0].raw_payload == _raw_json_slow(cb)
+    for bad, field in ((dict(cb, side="BUY"), "side"), (dict(cb, trade_id=None), "trade_id")):
+        with pytest.raises(ParseError, match=f"'{field}'"):
+            coinbase.parse_trades([bad], "BTC-USD")
+    with pytest.raises(ParseError, match="not ISO-8601"):
+        coinbase.parse_trades([dict(cb, time="yesterday")], "BTC-USD")
