@@ -7,8 +7,9 @@ SIMULATED DATA: the pages are the sandbox's venue-native records (`sandbox.bronz
 that serves REST pages) cut into 1000-trade bodies; the dump is the sandbox's own Binance dump CSV and zip.
 The engine path timed is the one `schemahub backfill` and `schemahub dumps` run, minus the network:
 `decode_json` -> `parse_trades` -> `Page.bronze_rows` -> `BronzeWriter.to_arrow` -> `BronzeWriter.write` every
-100 000 rows (ingest.trades.DEFAULT_BATCH); for dumps `sha256_file` + the two passes of `ingest.dumps.ingest_dump`
-(check everything, then write). The floor reads the same records with pyarrow (newline-delimited JSON for
+100 000 rows (ingest.trades.DEFAULT_BATCH); for dumps `sha256_file` + `ingest.dumps.land_zip`, the code behind
+`ingest_dump` (pass 1 checks every line and writes nothing; pass 2 writes pass 1's checked tables when they fit in
+memory, else reads the zip again). The floor reads the same records with pyarrow (newline-delimited JSON for
 pages, CSV from the same zip for dumps) and writes one zstd Parquet file.
 """
 
@@ -95,7 +96,7 @@ def floor_json(nd: bytes, out: Path) -> float:
 
 def land_dump(zip_path: Path, symbol: str, date: str, lake: Path) -> tuple[float, int]:
     from ingest.bronze.writer import BronzeWriter
-    from ingest.dumps import DumpFile, iter_batches, sha256_file
+    from ingest.dumps import DumpFile, land_zip, sha256_file
     from schemahub.storage import Lake
 
     writer = BronzeWriter(Lake(str(lake)))
@@ -103,12 +104,7 @@ def land_dump(zip_path: Path, symbol: str, date: str, lake: Path) -> tuple[float
     t0 = time.perf_counter()
     checksum = sha256_file(zip_path)
     uri = f"file://{zip_path}"
-    rows = 0
-    for _ in iter_batches(zip_path, dump, uri=uri, checksum=checksum):  # pass 1: check, write nothing
-        pass
-    for b in iter_batches(zip_path, dump, uri=uri, checksum=checksum):  # pass 2: write
-        writer.write(dump.table, dump.symbol, b.table)
-        rows += b.rows
+    rows = land_zip(writer, zip_path, dump, uri=uri, checksum=checksum).rows
     return time.perf_counter() - t0, rows
 
 
