@@ -82,7 +82,8 @@ def manifest_path(env: DbtEnv) -> Path:
     return env.work / "dbt_target" / "manifest.json"
 
 
-def floor(env: DbtEnv, name: str, db: Path, layers: str) -> tuple[proc.Run, dict[str, float]]:
+def floor(env: DbtEnv, name: str, db: Path, layers: str, with_tests: bool = False
+          ) -> tuple[proc.Run, dict[str, float]]:
     import json
 
     out = env.work / f"{name}.json"
@@ -90,6 +91,6 @@ def floor(env: DbtEnv, name: str, db: Path, layers: str) -> tuple[proc.Run, dict
         (env.lake / layer).mkdir(parents=True, exist_ok=True)
     run = proc.run(name, [sys.executable, "-m", "bench.floor", str(env.work / "compiled_manifest.json"), str(db),
                           str(env.lake),
-                          "--layers", layers, "--out", str(out)],
+                          "--layers", layers, "--out", str(out), *(["--with-tests"] if with_tests else [])],
                    env=env.env(db), cwd=config.PROJECT_ROOT, log=env.work / "logs" / f"{name}.log")
     return run, json.loads(out.read_text())

@@ -6,8 +6,11 @@ It does what the project's materializations must do and nothing else: bronze vie
 (like macros/register_bronze_sources.sql), staging models as views, silver/gold models as a table written with
 the same COPY (zstd, partitioned by the same column) and a view over the written files (like
 macros/materializations/lake_partitioned.sql and gold_versioned.sql). It skips what dbt adds around that:
-Jinja rendering, the manifest, the per-model null/row-count checks, column introspection, logging, and the
-data tests. The DuckDB file must already hold the seeds (`dbt seed` into it), so neither side times them.
+Jinja rendering, the manifest, the per-model null/row-count checks, column introspection and logging. With
+`--with-tests` it then runs every compiled data test the way dbt counts failures (`select count(*) from (<test
+SQL>)`), so the floor of `dbt build` holds the same queries as the build; dbt's 15 unit tests (fixture rows, no
+lake data) are left out of the floor. The DuckDB file must already hold the seeds (`dbt seed` into it), so
+neither side times them.
 """
 
 from __future__ import annotations
@@ -105,7 +108,22 @@ def build_model(con: Any, node: dict[str, Any], lake: str) -> None:
     con.execute(f"drop table {tmp}")
 
 
-def run(manifest_path: Path, db: Path, lake: str, layers: tuple[str, ...], threads: int) -> dict[str, float]:
+def run_tests(con: Any, manifest: dict[str, Any], built: set[str]) -> tuple[int, int]:
+    """Every compiled data test on the models built, as dbt counts failures; (tests run, tests failing)."""
+    ran = failing = 0
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("compiled_code"):
+            continue
+        if not {d for d in node["depends_on"]["nodes"] if d.startswith("model.")} <= built:
+            continue
+        failures = con.execute(f"select count(*) from (\n{node['compiled_code']}\n) as dbt_internal_test").fetchone()[0]
+        ran += 1
+        failing += failures > 0
+    return ran, failing
+
+
+def run(manifest_path: Path, db: Path, lake: str, layers: tuple[str, ...], threads: int,
+        with_tests: bool = False) -> dict[str, float]:
     from schemahub import duck
 
     manifest = json.loads(manifest_path.read_text())
@@ -123,6 +141,7 @@ def run(manifest_path: Path, db: Path, lake: str, layers: tuple[str, ...], threa
     t0 = time.perf_counter()
     bronze_views(con, manifest, lake)
     times["bronze_views"] = time.perf_counter() - t0
+    built: set[str] = set()
     for node in topo_models(manifest):
         layer = _layer(node)
         if layer not in layers:
@@ -130,6 +149,12 @@ def run(manifest_path: Path, db: Path, lake: str, layers: tuple[str, ...], threa
         t = time.perf_counter()
         build_model(con, node, lake)
         times[f"{layer}.{node['name']}"] = time.perf_counter() - t
+        built.add(node["unique_id"])
+    if with_tests:
+        t = time.perf_counter()
+        ran, failing = run_tests(con, manifest, built)
+        times["tests.data_tests"] = time.perf_counter() - t
+        times["tests.count"], times["tests.failing"] = ran, failing
     con.close()
     return times
 
@@ -141,9 +166,10 @@ def main() -> None:
     ap.add_argument("lake")
     ap.add_argument("--layers", default=",".join(LAYERS))
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0 = DuckDB's default, as dbt)")
+    ap.add_argument("--with-tests", action="store_true", help="then run every compiled data test (floor of dbt build)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    times = run(args.manifest, args.db, args.lake, tuple(args.layers.split(",")), args.threads)
+    times = run(args.manifest, args.db, args.lake, tuple(args.layers.split(",")), args.threads, args.with_tests)
     args.out.write_text(json.dumps(times, indent=1))
 
 

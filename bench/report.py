@@ -92,10 +92,18 @@ def section(r: dict[str, Any]) -> list[str]:
         if fl:
             out.append(f"| floor: compiled SQL, one DuckDB session (all layers) | {fl['seconds']} | "
                        f"{fl['peak_rss_mib']} | 1.00x |")
+        fb = d.get("floor_build_e2e")
+        if fb and fl:
+            m = fb["models"]
+            out.append(f"| floor of `dbt build`: the same, then every compiled data test ({_f(int(m['tests.count']))} "
+                       f"tests, {m['tests.data_tests']} s, {int(m['tests.failing'])} failing) | {fb['seconds']} | "
+                       f"{fb['peak_rss_mib']} | {fb['seconds'] / fl['seconds']:.2f}x |")
         for key, label in (("run_e2e", "`dbt run` end to end"),
                            ("build_e2e", "`dbt build` end to end (models + data tests + unit tests)")):
             if key in d:
                 ratio = f"{d[key]['seconds'] / fl['seconds']:.2f}x" if fl else "n/a"
+                if key == "build_e2e" and fb:
+                    ratio += f" (**{d[key]['seconds'] / fb['seconds']:.2f}x the floor of `dbt build`**)"
                 out.append(f"| {label} | {d[key]['seconds']} | {d[key]['peak_rss_mib']} | {ratio} |")
         for layer, v in d.get("layers", {}).items():
             fl_layer = fl["layers"].get(layer) if fl else None

@@ -102,3 +102,21 @@ def test_proc_run_sees_a_folder_that_fills_and_empties(tmp_path: Path) -> None:
     run = proc.run("spill", [sys.executable, "-c", code], watch=spill)
     assert run.returncode == 0 and not any(spill.iterdir())
     assert 2.9 < run.watched_peak_mib < 3.1
+
+
+def test_floor_counts_data_test_failures_like_dbt() -> None:
+    import duckdb
+
+    from bench.floor import run_tests
+
+    con = duckdb.connect()
+    con.execute("create table t as select * from range(5) r(x)")
+    manifest = {"nodes": {
+        "test.p.passes": {"resource_type": "test", "depends_on": {"nodes": ["model.p.t"]},
+                          "compiled_code": "select x from t where x < 0 -- a trailing comment"},
+        "test.p.fails": {"resource_type": "test", "depends_on": {"nodes": ["model.p.t"]},
+                         "compiled_code": "select x from t where x > 2"},
+        "test.p.other": {"resource_type": "test", "depends_on": {"nodes": ["model.p.not_built"]},
+                         "compiled_code": "select * from missing_table"},
+    }}
+    assert run_tests(con, manifest, {"model.p.t"}) == (2, 1)  # a test on a model not built is not run
