@@ -1,7 +1,7 @@
 """The one `schemahub` command. Each area registers its own sub-commands; heavy imports happen inside them.
 
     schemahub sandbox | update-seed | ingest | backfill | dumps | books | import-recording | compact
-    schemahub train | predict | replay | discrepancies | publish | snapshots | shell-init | ...
+    schemahub build [--by-day] | train | predict | replay | discrepancies | publish | snapshots | shell-init | ...
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "ml.cli",
     "demos.cli",
     "publish.cli",
+    "schemahub.build",
 )
 
 

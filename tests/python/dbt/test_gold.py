@@ -240,3 +240,37 @@ def test_labels_match_independent_python(built: Built) -> None:
         assert rows.direction.isin([-1, 1]).any() and (rows.direction == 0).any(), where
         checked += len(rows)
     assert checked > 800
+
+
+def test_by_day_build_equals_the_whole_build(built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`schemahub build --by-day` (silver every date first, then gold date by date) writes the same gold rows
+    as one whole build, across the midnight of the fixture market (gold at 23:59 looks ahead into day 2)."""
+    from schemahub.build import bronze_dates, by_day_steps, run_steps
+
+    lake = tmp_path / "lake"
+    write_bronze(lake, Market(7, START, END, assets=("BTC",)), None)
+    for layer in ("silver", "gold"):
+        (lake / layer).mkdir(parents=True, exist_ok=True)
+    dates = bronze_dates(str(lake))
+    assert dates == [DAY1, DAY2]
+    for key, value in {"LAKE_ROOT": str(lake), "DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+                       "DBT_PROFILES_DIR": str(config.PROJECT_ROOT), "DBT_TARGET": "local",
+                       "DUCKDB_EXTENSION_DIR": str(config.extension_dir()),
+                       "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}.items():
+        monkeypatch.setenv(key, value)
+    # the steps of the real command up to gold (the training set and the whole test suite need more data
+    # than this 10-minute market holds, and the whole build it is compared with leaves them out too)
+    steps = [s for s in by_day_steps(dates) if s.label not in ("training set", "tests")]
+    assert [s.label for s in steps] == ["seeds", "staging views", *(f"silver {d}" for d in dates),
+                                        *(f"gold {d}" for d in dates)]
+    run_steps(steps, "local", progress=False)
+    for model in GOLD:
+        assert_same_rows(built.full_rows[model], read(lake, "gold", model), f"{model} by day vs whole")
+
+
+def test_by_day_build_names_the_failing_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from schemahub.build import BuildError, Step, run_steps
+
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(config.PROJECT_ROOT))
+    with pytest.raises(BuildError, match=r"dbt step 'silver 2025-01-15' \(dbt run --no-such-flag\) failed with exit 2"):
+        run_steps([Step("silver 2025-01-15", ("run", "--no-such-flag"))], None, progress=False)
