@@ -34,9 +34,12 @@ class Run:
 
 def _folder_mib(folder: Path) -> float:
     total = 0
-    for p in folder.rglob("*"):
-        with contextlib.suppress(OSError):  # a spill file deleted between listing and stat
-            total += p.stat().st_size
+    try:
+        for p in folder.rglob("*"):
+            with contextlib.suppress(OSError):  # a spill file deleted between listing and stat
+                total += p.stat().st_size
+    except OSError:  # the folder itself went away while being listed (DuckDB removes it when done)
+        pass
     return total / 2**20
 
 
