@@ -157,7 +157,9 @@ def step_incremental(env: DbtEnv, res: dict[str, Any]) -> None:
     window = json.dumps({"start_date": last, "end_date": last})
     db = env.work / "warehouse.duckdb"
     run = env.dbt("dbt_run_incremental", db, "run", "--vars", window)
-    full = res["dbt"]["run_e2e"]["seconds"] if "run_e2e" in res.get("dbt", {}) else None
+    # the full `dbt run` of this run, or (with --merge) of the earlier run whose results are being updated
+    full_run = res.get("dbt", {}).get("run_e2e") or res.get("_prior", {}).get("dbt", {}).get("run_e2e")
+    full = full_run["seconds"] if full_run else None
     n = len(dates)
     inc: dict[str, Any] = {
         "dates_in_lake": n, "rebuilt_date": last, **_r(run), "full_run_seconds": full,
@@ -257,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     path = args.results / f"{args.size}.json"
     if args.merge and path.exists():  # earlier results visible to the steps (e.g. the full run for incremental)
-        for key, value in json.loads(path.read_text()).items():
+        res["_prior"] = json.loads(path.read_text())
+        for key, value in res["_prior"].items():
             if key not in res and key not in steps and key in STEPS:
                 res[key] = value
     env = DbtEnv(lake, work, build_exclude=args.build_exclude)
@@ -286,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             res["errors"][name] = str(exc)[-3000:]
             print(f"[bench] {name} FAILED: {str(exc)[-600:]}", flush=True)
         print(f"[bench] {name} done in {time.perf_counter() - t:.0f}s", flush=True)
+    res.pop("_prior", None)
     res["total_seconds"] = round(time.perf_counter() - t0, 1)
     res["machine"]["loadavg_at_end"] = machine.loadavg()
     args.results.mkdir(parents=True, exist_ok=True)
